@@ -1,0 +1,106 @@
+"""``python -m app`` / ``switchyard``: validate the config, print how to connect, serve.
+
+Settings come from flags, else ``SWITCHYARD_HOST``, ``SWITCHYARD_PORT``,
+``SWITCHYARD_WORKERS`` and ``SWITCHYARD_CONFIG``, else the config file's
+``[server]`` table, else defaults (127.0.0.1:8080, one worker).
+"""
+
+import argparse
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+
+from app.config.defaults import DEMO_KEY_ENV
+from app.config.loader import ConfigError, load_config
+from app.config.model import Config
+from app.http.app import CONFIG_ENV
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="switchyard", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=os.environ.get("SWITCHYARD_HOST"))
+    parser.add_argument("--port", type=int, default=_int_env("SWITCHYARD_PORT"))
+    parser.add_argument("--workers", type=int, default=_int_env("SWITCHYARD_WORKERS"))
+    parser.add_argument(
+        "--config",
+        default=os.environ.get(CONFIG_ENV),
+        help="TOML config file (default: the embedded demo configuration)",
+    )
+    parser.add_argument("--check", action="store_true", help="validate the configuration and exit")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    generated = not os.environ.get(DEMO_KEY_ENV)
+    if generated:
+        # Set before the workers start so every worker accepts the same key.
+        os.environ[DEMO_KEY_ENV] = f"sk-switchyard-{secrets.token_urlsafe(24)}"
+    if args.config:
+        os.environ[CONFIG_ENV] = args.config
+    try:
+        config = load_config(args.config, os.environ)
+    except ConfigError as exc:
+        print(f"switchyard: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.check:
+        print(f"switchyard: {config.source} is valid")
+        return 0
+    host = args.host or config.server.host
+    port = args.port if args.port is not None else config.server.port
+    workers = args.workers or config.server.workers
+    print(banner(config, host, port, demo_key=os.environ[DEMO_KEY_ENV]), flush=True)
+    serve(host, port, workers)
+    return 0
+
+
+def serve(host: str, port: int, workers: int) -> None:
+    from granian.constants import Interfaces, Loops
+    from granian.server import Server
+
+    Server(
+        "app.http.asgi:app",
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        loop=Loops.uvloop,
+        log_access=False,
+        respawn_failed_workers=True,
+        workers_kill_timeout=30,
+    ).serve()
+
+
+def banner(config: Config, host: str, port: int, *, demo_key: str) -> str:
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    uses_demo_key = any(key.name == "demo" for key in config.keys)
+    key_line = (
+        f"  API key:            {demo_key}"
+        if uses_demo_key
+        else "  API key:            one of the keys in your config file"
+    )
+    models = ", ".join(model.id for model in config.models[:6])
+    return "\n".join(
+        [
+            f"Switchyard listening on {base}  (config: {config.source})",
+            key_line,
+            f"  Default model:      {config.default_model}   Models: {models}",
+            f"  OpenAI SDK/OpenCode/Qwen Code: OPENAI_BASE_URL={base}/v1",
+            f'  Codex:              base_url = "{base}/v1", wire_api = "responses"',
+            f"  Claude Code:        ANTHROPIC_BASE_URL={base}",
+            f"  Gemini CLI:         GOOGLE_GEMINI_BASE_URL={base}",
+            f"  Try: curl -s {base}/v1/chat/completions -H 'Authorization: Bearer <key>' "
+            '-H \'content-type: application/json\' -d \'{"messages":[{"role":"user",'
+            '"content":"Hello"}]}\'',
+        ]
+    )
+
+
+def _int_env(name: str) -> int | None:
+    value = os.environ.get(name)
+    return int(value) if value else None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Typed configuration, as the rest of the gateway sees it once validated."""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from app.canonical.protocol import WireProtocol
+
+
+class ProviderType(StrEnum):
+    OPENAI = "openai"
+    OPENAI_COMPATIBLE = "openai-compatible"
+    ANTHROPIC = "anthropic"
+    GEMINI = "gemini"
+    DEMO = "demo"
+
+
+DEFAULT_BASE_URL: dict[ProviderType, str] = {
+    ProviderType.OPENAI: "https://api.openai.com/v1",
+    ProviderType.ANTHROPIC: "https://api.anthropic.com",
+    ProviderType.GEMINI: "https://generativelanguage.googleapis.com",
+    ProviderType.DEMO: "demo://local",
+}
+
+NATIVE_PROTOCOLS: dict[ProviderType, frozenset[WireProtocol]] = {
+    ProviderType.OPENAI: frozenset({WireProtocol.OPENAI_CHAT, WireProtocol.OPENAI_RESPONSES}),
+    ProviderType.OPENAI_COMPATIBLE: frozenset({WireProtocol.OPENAI_CHAT}),
+    ProviderType.ANTHROPIC: frozenset({WireProtocol.ANTHROPIC}),
+    ProviderType.GEMINI: frozenset({WireProtocol.GEMINI}),
+    ProviderType.DEMO: frozenset(WireProtocol),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds. ``first_byte`` bounds the wait for response headers, ``idle`` the gap
+    between two chunks of a body, ``total`` the whole exchange."""
+
+    connect: float = 10.0
+    first_byte: float = 300.0
+    idle: float = 300.0
+    total: float = 1800.0
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    max_body_bytes: int = 32 * 1024 * 1024
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    pool_connections: int = 256
+    demo_chunk_delay_ms: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ModelConfig:
+    id: str
+    aliases: tuple[str, ...] = ()
+    display_name: str | None = None
+    owned_by: str = "switchyard"
+    context_window: int | None = None
+    max_output_tokens: int | None = None
+    created: int = 1735689600  # 2025-01-01: a fixed date keeps model lists stable
+
+
+@dataclass(frozen=True, slots=True)
+class ServedModel:
+    """A public model id (or a glob such as ``claude-*``) and its name upstream."""
+
+    id: str
+    upstream: str | None = None
+
+    @property
+    def is_pattern(self) -> bool:
+        return any(char in self.id for char in "*?[")
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfig:
+    name: str
+    type: ProviderType
+    base_url: str
+    api_key: str | None = field(default=None, repr=False)
+    api_key_env: str | None = None
+    models: tuple[ServedModel, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    responses_api: bool = False
+    gemini_api_version: str = "v1beta"
+
+    @property
+    def protocols(self) -> frozenset[WireProtocol]:
+        native = NATIVE_PROTOCOLS[self.type]
+        if self.responses_api:
+            return native | {WireProtocol.OPENAI_RESPONSES}
+        return native
+
+
+@dataclass(frozen=True, slots=True)
+class KeyConfig:
+    name: str
+    sha256: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    server: ServerSettings
+    models: tuple[ModelConfig, ...]
+    accounts: tuple[AccountConfig, ...]
+    keys: tuple[KeyConfig, ...]
+    default_model: str | None
+    source: str

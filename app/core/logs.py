@@ -1,0 +1,48 @@
+"""Structured logs, written off the event loop.
+
+Handlers run in a listener thread fed by a queue, so a slow stderr or disk
+never stalls a request; each access record is one JSON line.
+"""
+
+import atexit
+import logging
+import logging.handlers
+import queue
+import sys
+from typing import Any
+
+from app.core import json
+
+ACCESS_LOGGER = "switchyard.access"
+_listener: logging.handlers.QueueListener | None = None
+
+
+class JSONLineFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        fields: dict[str, Any] = getattr(record, "fields", None) or {
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        return json.dumps({"ts": round(record.created, 3), **fields}).decode()
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Route every ``switchyard.*`` record through one queue to stderr (idempotent)."""
+    global _listener
+    if _listener is not None:
+        return
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    sink = logging.StreamHandler(sys.stderr)
+    sink.setFormatter(JSONLineFormatter())
+    _listener = logging.handlers.QueueListener(records, sink, respect_handler_level=False)
+    _listener.start()
+    atexit.register(_listener.stop)
+    root = logging.getLogger("switchyard")
+    root.handlers[:] = [logging.handlers.QueueHandler(records)]
+    root.setLevel(level.upper())
+    root.propagate = False
+
+
+def access_logger() -> logging.Logger:
+    return logging.getLogger(ACCESS_LOGGER)

@@ -1,0 +1,39 @@
+"""The ASGI application Granian serves: one BlackSheep app, one dispatching handler.
+
+Routing is done by ``app.http.routes`` (a dict lookup) through BlackSheep's
+fallback route, which skips the framework's per-request regex scan and
+lets one place answer unknown paths with hints in the caller's protocol.
+"""
+
+import os
+
+from blacksheep import Application  # noqa: TID251 - the HTTP layer owns BlackSheep
+
+from app.config.loader import load_config
+from app.core.logs import configure_logging
+from app.http.handlers import Handlers
+from app.services.gateway import Gateway
+
+CONFIG_ENV = "SWITCHYARD_CONFIG"
+
+
+def create_app(gateway: Gateway) -> Application:
+    application = Application(show_error_details=False)
+    handlers = Handlers(gateway)
+    application.router.fallback = handlers.dispatch
+
+    async def start(_: Application) -> None:
+        await gateway.start()
+
+    async def stop(_: Application) -> None:
+        await gateway.stop()
+
+    application.on_start += start
+    application.on_stop += stop
+    return application
+
+
+def app_from_environment() -> Application:
+    configure_logging(os.environ.get("SWITCHYARD_LOG_LEVEL", "INFO"))
+    config = load_config(os.environ.get(CONFIG_ENV) or None, os.environ)
+    return create_app(Gateway(config))

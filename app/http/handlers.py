@@ -1,0 +1,273 @@
+"""Endpoint handlers: read and bound the request, call a service, shape the reply."""
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+from blacksheep import Request, Response  # noqa: TID251 - the HTTP layer owns BlackSheep
+from pydantic_core import SchemaValidator
+
+from app import __version__
+from app.canonical.protocol import ERROR_SHAPE, ErrorShape, WireProtocol
+from app.core.errors import GatewayError, InternalError, InvalidRequest, NotFound, RequestTooLarge
+from app.http.disconnect import DisconnectWatch
+from app.http.respond import error_response, json_response, reply_response
+from app.http.routes import PROTOCOL, Endpoint, RouteMatch, error_shape_for_path, match_route
+from app.protocols.anthropic.schema import COUNT_TOKENS_REQUEST, MESSAGES_REQUEST
+from app.protocols.gemini.schema import COUNT_TOKENS_REQUEST as GEMINI_COUNT_TOKENS_REQUEST
+from app.protocols.gemini.schema import GENERATE_REQUEST
+from app.protocols.openai_chat.schema import CHAT_REQUEST
+from app.protocols.openai_responses.schema import RESPONSES_REQUEST
+from app.protocols.validation import validate_body
+from app.services import catalog
+from app.services.auth import Caller
+from app.services.gateway import Gateway
+from app.services.relay import Call
+from app.upstream.accounts import Operation
+
+log = logging.getLogger("switchyard.http")
+
+Handler = Callable[[Request, RouteMatch], Awaitable[Response]]
+
+_VALIDATORS: dict[Endpoint, SchemaValidator] = {
+    Endpoint.CHAT: CHAT_REQUEST,
+    Endpoint.RESPONSES: RESPONSES_REQUEST,
+    Endpoint.MESSAGES: MESSAGES_REQUEST,
+    Endpoint.COUNT_TOKENS: COUNT_TOKENS_REQUEST,
+    Endpoint.GEMINI_GENERATE: GENERATE_REQUEST,
+    Endpoint.GEMINI_STREAM: GENERATE_REQUEST,
+    Endpoint.GEMINI_COUNT_TOKENS: GEMINI_COUNT_TOKENS_REQUEST,
+}
+_MODELS_ROUTE = {
+    ErrorShape.OPENAI: "/v1/models",
+    ErrorShape.ANTHROPIC: "/v1/models",
+    ErrorShape.GEMINI: "/v1beta/models",
+}
+
+
+class Handlers:
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self._max_body = gateway.config.server.max_body_bytes
+        self._by_endpoint: dict[Endpoint, Handler] = {
+            **{endpoint: self.relay for endpoint in _VALIDATORS},
+            Endpoint.MODELS: self.models,
+            Endpoint.MODEL: self.model,
+            Endpoint.GEMINI_MODELS: self.models,
+            Endpoint.GEMINI_MODEL: self.model,
+            Endpoint.ROOT: self.root,
+            Endpoint.HEALTHZ: self.healthz,
+            Endpoint.READYZ: self.readyz,
+        }
+
+    async def dispatch(self, request: Request) -> Response:
+        path = request.url.path.decode("utf-8", "replace")
+        try:
+            route = match_route(request.method, path)
+        except GatewayError as exc:
+            return error_response(error_shape_for_path(path), exc)
+        try:
+            return await self._by_endpoint[route.endpoint](request, route)
+        except GatewayError as exc:
+            return error_response(_shape(request, route), exc)
+        except Exception:
+            log.exception("unhandled error on %s %s", request.method, path)
+            return error_response(_shape(request, route), InternalError("Internal error."))
+
+    async def relay(self, request: Request, route: RouteMatch) -> Response:
+        protocol = PROTOCOL[route.endpoint]
+        request_id = f"req_{secrets.token_hex(12)}"
+        caller = self._authenticate(request)
+        body = await read_body(request, self._max_body)
+        envelope = validate_body(_VALIDATORS[route.endpoint], body)
+        call = _call(protocol, route, request, envelope, body, caller, request_id)
+        watch = DisconnectWatch(request.content.receive)
+        try:
+            reply = await self.gateway.relay.handle(call)
+        except asyncio.CancelledError:
+            if watch.absorb():
+                return Response(499)
+            raise
+        except BaseException:
+            watch.stop()
+            raise
+        if reply.stream is None:
+            watch.stop()
+            return reply_response(reply)
+        return reply_response(reply, partial(watch.guard, reply.stream))
+
+    async def models(self, request: Request, route: RouteMatch) -> Response:
+        self._authenticate(request)
+        models = self.gateway.registry.models
+        shape = _shape(request, route)
+        if shape is ErrorShape.GEMINI:
+            return json_response(
+                catalog.gemini_list(
+                    models,
+                    page_size=_query(request, "pageSize"),
+                    page_token=_query(request, "pageToken"),
+                )
+            )
+        if shape is ErrorShape.ANTHROPIC:
+            return json_response(
+                catalog.anthropic_list(
+                    models,
+                    limit=_query(request, "limit"),
+                    after_id=_query(request, "after_id"),
+                    before_id=_query(request, "before_id"),
+                )
+            )
+        return json_response(catalog.openai_list(models))
+
+    async def model(self, request: Request, route: RouteMatch) -> Response:
+        self._authenticate(request)
+        shape = _shape(request, route)
+        found = self.gateway.registry.model(route.model or "")
+        if found is None:
+            raise NotFound(
+                f"The model '{route.model}' is not in this gateway's catalog. "
+                f"GET {_MODELS_ROUTE[shape]} lists the available models.",
+                param="model",
+                code="model_not_found",
+            )
+        if shape is ErrorShape.GEMINI:
+            return json_response(catalog.gemini_model(found))
+        if shape is ErrorShape.ANTHROPIC:
+            return json_response(catalog.anthropic_model(found))
+        return json_response(catalog.openai_model(found))
+
+    async def root(self, request: Request, route: RouteMatch) -> Response:
+        if request.method == "HEAD":
+            return Response(200)
+        return json_response(
+            {
+                "name": "switchyard",
+                "version": __version__,
+                "docs": "see README.md; GET /v1/models lists models",
+            }
+        )
+
+    async def healthz(self, request: Request, route: RouteMatch) -> Response:
+        return json_response({"status": "ok"})
+
+    async def readyz(self, request: Request, route: RouteMatch) -> Response:
+        if not self.gateway.ready:
+            return json_response({"status": "starting"}, status=503)
+        return json_response(
+            {
+                "status": "ready",
+                "accounts": len(self.gateway.accounts),
+                "models": len(self.gateway.registry.models),
+            }
+        )
+
+    def _authenticate(self, request: Request) -> Caller:
+        return self.gateway.keys.authenticate(credential(request))
+
+
+def credential(request: Request) -> str | None:
+    """The first non-empty of ``Authorization: Bearer``, ``x-api-key``,
+    ``x-goog-api-key`` and ``?key=``, whatever the route (PROTOCOLS.md 1.2)."""
+    authorization = request.get_first_header(b"authorization")
+    if authorization:
+        scheme, _, token = authorization.strip().partition(b" ")
+        if scheme.lower() == b"bearer" and token.strip():
+            return token.strip().decode("latin-1")
+    for name in (b"x-api-key", b"x-goog-api-key"):
+        value = request.get_first_header(name)
+        if value and value.strip():
+            return value.strip().decode("latin-1")
+    return _query(request, "key") or None
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.get_first_header(b"content-length")
+    if declared is not None:
+        try:
+            size = int(declared)
+        except ValueError:
+            raise InvalidRequest("Content-Length is not a number.") from None
+        if size > limit:
+            raise RequestTooLarge(f"Request body is {size} bytes; the limit is {limit} bytes.")
+        body = await request.read() or b""
+    else:
+        parts, size = [], 0
+        async for part in request.stream():
+            size += len(part)
+            if size > limit:
+                raise RequestTooLarge(f"Request body is over the {limit}-byte limit.")
+            parts.append(part)
+        body = b"".join(parts)
+    if not body:
+        raise InvalidRequest("Request body is empty; send a JSON object.")
+    return body
+
+
+def _call(
+    protocol: WireProtocol,
+    route: RouteMatch,
+    request: Request,
+    envelope: dict[str, Any],
+    body: bytes,
+    caller: Caller,
+    request_id: str,
+) -> Call:
+    stream = bool(envelope.get("stream"))
+    if route.endpoint is Endpoint.GEMINI_STREAM:
+        stream = True
+    operation = Operation.STREAM if stream else Operation.GENERATE
+    if route.endpoint in (Endpoint.COUNT_TOKENS, Endpoint.GEMINI_COUNT_TOKENS):
+        operation = Operation.COUNT_TOKENS
+    options = envelope.get("stream_options") or {}
+    forward = {}
+    if protocol is WireProtocol.ANTHROPIC:
+        version = request.get_first_header(b"anthropic-version")
+        if version:
+            forward["anthropic-version"] = version.decode("latin-1")
+        betas = [value.decode("latin-1") for value in request.get_headers(b"anthropic-beta")]
+        if betas:
+            forward["anthropic-beta"] = ",".join(betas)
+    shape = ERROR_SHAPE[protocol]
+    return Call(
+        protocol=protocol,
+        operation=operation,
+        body=body,
+        requested_model=route.model if protocol is WireProtocol.GEMINI else envelope.get("model"),
+        caller=caller,
+        request_id=request_id,
+        models_route=_MODELS_ROUTE[shape],
+        include_usage=bool(options.get("include_usage")),
+        gemini_sse=_query(request, "alt") == "sse",
+        forward_headers=forward,
+    )
+
+
+def _shape(request: Request, route: RouteMatch) -> ErrorShape:
+    protocol = PROTOCOL.get(route.endpoint)
+    if protocol is not None:
+        return ERROR_SHAPE[protocol]
+    if route.endpoint in (Endpoint.GEMINI_MODELS, Endpoint.GEMINI_MODEL):
+        return ErrorShape.GEMINI
+    return models_shape(request)
+
+
+def models_shape(request: Request) -> ErrorShape:
+    """Which family asked ``GET /v1/models`` (PROTOCOLS.md 1.4, plus Gemini's own headers)."""
+    if request.get_first_header(b"anthropic-version"):
+        return ErrorShape.ANTHROPIC
+    if (request.get_first_header(b"user-agent") or b"").startswith(b"claude-cli"):
+        return ErrorShape.ANTHROPIC
+    has_bearer = request.get_first_header(b"authorization") is not None
+    if request.get_first_header(b"x-api-key") and not has_bearer:
+        return ErrorShape.ANTHROPIC
+    if request.get_first_header(b"x-goog-api-key") or (_query(request, "key") and not has_bearer):
+        return ErrorShape.GEMINI
+    return ErrorShape.OPENAI
+
+
+def _query(request: Request, name: str) -> str | None:
+    values = request.query.get(name)
+    return values[0] if values else None

@@ -1,0 +1,52 @@
+"""Building BlackSheep responses: from service replies, JSON values and gateway errors."""
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from blacksheep import Content, Response  # noqa: TID251 - the HTTP layer owns BlackSheep
+from blacksheep.contents import StreamedContent  # noqa: TID251
+
+from app.canonical.protocol import ErrorShape
+from app.core import json
+from app.core.errors import GatewayError, MethodNotAllowed, RateLimited
+from app.protocols.errors import error_body
+from app.services.relay import Reply
+
+log = logging.getLogger("switchyard.http")
+
+_JSON = b"application/json"
+_STREAM_HEADERS = [(b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no")]
+
+
+def json_response(value: Any, status: int = 200) -> Response:
+    return Response(status, None, Content(_JSON, json.dumps(value)))
+
+
+def error_response(
+    shape: ErrorShape, error: GatewayError, request_id: str | None = None
+) -> Response:
+    headers: list[tuple[bytes, bytes]] = []
+    if isinstance(error, MethodNotAllowed):
+        headers.append((b"allow", ", ".join(error.allowed).encode()))
+    if isinstance(error, RateLimited) and error.retry_after is not None:
+        headers.append((b"retry-after", str(max(1, round(error.retry_after))).encode()))
+    if request_id:
+        headers.append((b"x-switchyard-request-id", request_id.encode()))
+    return Response(error.status, headers, Content(_JSON, error_body(shape, error)))
+
+
+def reply_response(
+    reply: Reply, stream: Callable[[], AsyncIterator[bytes]] | None = None
+) -> Response:
+    """``stream``: an async generator function (BlackSheep requires one) yielding the body."""
+    content_type = _JSON
+    headers: list[tuple[bytes, bytes]] = []
+    for name, value in reply.headers:
+        if name == "content-type":
+            content_type = value.encode()
+        else:
+            headers.append((name.encode(), value.encode()))
+    if stream is None:
+        return Response(reply.status, headers, Content(content_type, reply.body))
+    return Response(reply.status, headers + _STREAM_HEADERS, StreamedContent(content_type, stream))

@@ -1,0 +1,4 @@
+"""Google Gemini: ``{model}:generateContent``, ``:streamGenerateContent``, ``:countTokens``.
+
+See PROTOCOLS.md section 5.
+"""

@@ -1,0 +1,1 @@
+"""Request-level services: authentication, relaying, the model catalog, the ledger."""

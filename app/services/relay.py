@@ -1,0 +1,256 @@
+"""Relaying a client request to a provider account of the same protocol.
+
+The body goes upstream as received (only ``model`` is rewritten when the
+account knows the model under another name, and Chat streams are asked for
+usage); the upstream's status, useful headers and bytes come back as they
+arrived. Usage is read from the passing bytes; one record per request that
+reached an upstream is written whatever happens after.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.canonical.protocol import WireProtocol
+from app.core import json
+from app.core.errors import GatewayError, InvalidRequest
+from app.services.auth import Caller
+from app.services.ledger import Ledger, UsageRecord
+from app.services.wires import BODY_USAGE, StreamTap, stream_error, stream_tap
+from app.upstream.accounts import ANTHROPIC_VERSION, Operation
+from app.upstream.registry import Registry, Target
+from app.upstream.transport import UpstreamRequest, UpstreamResponse
+
+log = logging.getLogger("switchyard.relay")
+
+# Response headers worth passing back: retry hints the SDKs honour, request
+# ids for support tickets, and providers' rate-limit reports.
+_PASS_HEADERS = frozenset(
+    {
+        "content-type",
+        "retry-after",
+        "retry-after-ms",
+        "x-should-retry",
+        "request-id",
+        "x-request-id",
+        "openai-processing-ms",
+    }
+)
+_PASS_PREFIXES = ("anthropic-ratelimit-", "x-ratelimit-")
+
+
+@dataclass(slots=True)
+class Call:
+    """One client request, as the HTTP layer hands it over."""
+
+    protocol: WireProtocol
+    operation: Operation
+    body: bytes
+    requested_model: str | None
+    caller: Caller
+    request_id: str
+    models_route: str
+    include_usage: bool = False
+    gemini_sse: bool = True
+    forward_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def stream(self) -> bool:
+        return self.operation is Operation.STREAM
+
+
+@dataclass(slots=True)
+class Reply:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+    stream: AsyncIterator[bytes] | None = None
+
+
+class Relay:
+    def __init__(self, registry: Registry, ledger: Ledger, *, max_response_bytes: int) -> None:
+        self._registry = registry
+        self._ledger = ledger
+        self._max_response_bytes = max_response_bytes
+
+    async def handle(self, call: Call) -> Reply:
+        target = self._target(call)
+        record = UsageRecord(
+            request_id=call.request_id,
+            key=call.caller.key_name,
+            protocol=call.protocol.value,
+            model=target.public_model,
+            account=target.account.name,
+            upstream_model=target.upstream_model,
+            upstream_protocol=call.protocol.value,
+            stream=call.stream,
+            started=_now(),
+        )
+        request = _upstream_request(call, target)
+        try:
+            response = await target.account.transport.send(request)
+        except GatewayError as exc:
+            self._finish(record, exc.status, "error", exc.message)
+            raise
+        record.first_byte = _now()
+        record.status = response.status
+        headers = _client_headers(response.headers, call.request_id)
+        if call.stream and response.status < 300:
+            tap = stream_tap(
+                call.protocol, hide_usage_chunk=not call.include_usage, gemini_sse=call.gemini_sse
+            )
+            return Reply(response.status, headers, stream=self._stream(call, response, tap, record))
+        return Reply(response.status, headers, body=await self._read(call, response, record))
+
+    def _target(self, call: Call) -> "_Chosen":
+        resolution = self._registry.resolve(call.requested_model, models_route=call.models_route)
+        targets = resolution.for_protocol(call.protocol)
+        if not targets:
+            served = sorted({p.value for t in resolution.targets for p in t.account.protocols})
+            raise InvalidRequest(
+                f"The model '{resolution.model}' is served only over {', '.join(served)}; "
+                f"this gateway does not translate {call.protocol.value} requests yet.",
+                param="model",
+            )
+        # Account selection, failover and breakers come with the account pool.
+        return _Chosen(resolution.model, targets[0])
+
+    async def _read(self, call: Call, response: UpstreamResponse, record: UsageRecord) -> bytes:
+        try:
+            body = await response.read(self._max_response_bytes)
+        except GatewayError as exc:
+            response.close()
+            self._finish(record, exc.status, "upstream_error", exc.message)
+            raise
+        response.release()
+        if response.status < 300:
+            record.usage = _safe_usage(call.protocol, body)
+            self._finish(record, response.status, "ok")
+        else:
+            self._finish(record, response.status, "upstream_error", _snippet(body))
+        return body
+
+    async def _stream(
+        self, call: Call, response: UpstreamResponse, tap: StreamTap, record: UsageRecord
+    ) -> AsyncIterator[bytes]:
+        outcome, error, sent = "ok", None, 0
+        try:
+            async for chunk in response.chunks():
+                out = tap.feed(chunk)
+                if out:
+                    sent += len(out)
+                    yield out
+            tail = tap.finish()
+            if tail:
+                yield tail
+        except GatewayError as exc:
+            outcome, error = "upstream_error", exc.message
+            yield stream_error(
+                call.protocol,
+                tap,
+                exc,
+                model=record.upstream_model or "",
+                gemini_sse=call.gemini_sse,
+                sent_bytes=sent,
+            )
+        except (asyncio.CancelledError, GeneratorExit):
+            outcome = "client_disconnected"
+            raise
+        finally:
+            if outcome == "ok":
+                response.release()
+            else:
+                response.close()
+            record.usage = _safe_tap_usage(tap)
+            self._finish(record, record.status, outcome, error)
+
+    def _finish(
+        self, record: UsageRecord, status: int, outcome: str, error: str | None = None
+    ) -> None:
+        record.status, record.outcome, record.error = status, outcome, error
+        record.finished = _now()
+        self._ledger.record(record)
+
+
+@dataclass(frozen=True, slots=True)
+class _Chosen:
+    public_model: str
+    target: Target
+
+    @property
+    def account(self) -> Any:
+        return self.target.account
+
+    @property
+    def upstream_model(self) -> str:
+        return self.target.upstream_model
+
+
+def _upstream_request(call: Call, chosen: _Chosen) -> UpstreamRequest:
+    account = chosen.account
+    operation = call.operation
+    headers = {"content-type": "application/json", **account.auth_headers}
+    if call.protocol is WireProtocol.ANTHROPIC:
+        headers["anthropic-version"] = call.forward_headers.get(
+            "anthropic-version", ANTHROPIC_VERSION
+        )
+        if "anthropic-beta" in call.forward_headers:
+            headers["anthropic-beta"] = call.forward_headers["anthropic-beta"]
+    url = account.url(call.protocol, operation, chosen.upstream_model, call.gemini_sse)
+    return UpstreamRequest(
+        "POST", url, headers, _upstream_body(call, chosen.upstream_model), account.timeouts
+    )
+
+
+def _upstream_body(call: Call, upstream_model: str) -> bytes:
+    """The client's bytes, unless the model name or Chat stream options must change."""
+    if call.protocol is WireProtocol.GEMINI:
+        return call.body  # the model travels in the URL
+    needs_usage = (
+        call.protocol is WireProtocol.OPENAI_CHAT and call.stream and not call.include_usage
+    )
+    if call.requested_model == upstream_model and not needs_usage:
+        return call.body
+    document: dict[str, Any] = json.loads(call.body)
+    document["model"] = upstream_model
+    if needs_usage:
+        options = document.get("stream_options") or {}
+        document["stream_options"] = {**options, "include_usage": True}
+    return json.dumps(document)
+
+
+def _client_headers(upstream: Mapping[str, str], request_id: str) -> list[tuple[str, str]]:
+    headers = [
+        (name.lower(), value)
+        for name, value in upstream.items()
+        if name.lower() in _PASS_HEADERS or name.lower().startswith(_PASS_PREFIXES)
+    ]
+    headers.append(("x-switchyard-request-id", request_id))
+    return headers
+
+
+def _safe_usage(protocol: WireProtocol, body: bytes) -> Any:
+    try:
+        return BODY_USAGE[protocol](body)
+    except (ValueError, AttributeError, TypeError):
+        log.warning("could not read usage from a %s response body", protocol.value)
+        return None
+
+
+def _safe_tap_usage(tap: StreamTap) -> Any:
+    try:
+        return tap.usage()
+    except (ValueError, AttributeError, TypeError):
+        log.warning("could not read usage from a relayed stream")
+        return None
+
+
+def _snippet(body: bytes) -> str:
+    return body[:300].decode("utf-8", "replace")
+
+
+def _now() -> float:
+    return time.perf_counter()

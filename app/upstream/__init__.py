@@ -1,0 +1,1 @@
+"""Everything that talks to provider accounts: transport, accounts, model routing."""
