@@ -7,6 +7,7 @@ wrong with it; the launcher prints it and stops.
 import hashlib
 import tomllib
 from collections.abc import Mapping
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,8 @@ def _resolve(data: dict[str, Any], env: Mapping[str, str], source: str) -> Confi
     _check_unique("keys", [key.name for key in keys])
     server = _server(data.get("server", {}))
     default_model = data.get("default_model") or (models[0].id if models else None)
+    if default_model is not None:
+        _check_servable("default_model", default_model, models, accounts)
     return Config(
         server=server,
         models=models,
@@ -165,6 +168,18 @@ def _keys(raw_keys: list[dict[str, Any]], env: Mapping[str, str]) -> tuple[KeyCo
             raise ConfigError(f"no client keys: add [[keys]] or set {DEMO_KEY_ENV}")
         keys.append(KeyConfig("demo", hash_key(demo)))
     return tuple(keys)
+
+
+def _check_servable(
+    where: str, name: str, models: tuple[ModelConfig, ...], accounts: tuple[AccountConfig, ...]
+) -> None:
+    known = {model.id for model in models} | {a for model in models for a in model.aliases}
+    patterns = [served.id for account in accounts for served in account.models if served.is_pattern]
+    if name not in known and not any(fnmatchcase(name, pattern) for pattern in patterns):
+        raise ConfigError(
+            f"{where}: '{name}' is neither a model id, an alias, nor served "
+            "by any account's model patterns"
+        )
 
 
 def hash_key(secret: str) -> str:

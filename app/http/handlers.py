@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 from blacksheep import Request, Response  # noqa: TID251 - the HTTP layer owns BlackSheep
+from blacksheep.contents import ASGIContent  # noqa: TID251
 from pydantic_core import SchemaValidator
 
 from app import __version__
@@ -84,7 +85,7 @@ class Handlers:
         body = await read_body(request, self._max_body)
         envelope = validate_body(_VALIDATORS[route.endpoint], body)
         call = _call(protocol, route, request, envelope, body, caller, request_id)
-        watch = DisconnectWatch(request.content.receive)
+        watch = DisconnectWatch(_asgi_content(request).receive)
         try:
             reply = await self.gateway.relay.handle(call)
         except asyncio.CancelledError:
@@ -195,7 +196,7 @@ async def read_body(request: Request, limit: int) -> bytes:
         body = await request.read() or b""
     else:
         parts, size = [], 0
-        async for part in request.stream():
+        async for part in _asgi_content(request).stream():
             size += len(part)
             if size > limit:
                 raise RequestTooLarge(f"Request body is over the {limit}-byte limit.")
@@ -266,6 +267,13 @@ def models_shape(request: Request) -> ErrorShape:
     if request.get_first_header(b"x-goog-api-key") or (_query(request, "key") and not has_bearer):
         return ErrorShape.GEMINI
     return ErrorShape.OPENAI
+
+
+def _asgi_content(request: Request) -> ASGIContent:
+    content = request.content
+    if not isinstance(content, ASGIContent):
+        raise InvalidRequest("Request body is missing; send a JSON object.")
+    return content
 
 
 def _query(request: Request, name: str) -> str | None:

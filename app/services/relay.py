@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.canonical.protocol import WireProtocol
+from app.canonical.usage import Usage
 from app.core import json
 from app.core.errors import GatewayError, InvalidRequest
 from app.services.auth import Caller
@@ -77,12 +78,12 @@ class Relay:
         self._max_response_bytes = max_response_bytes
 
     async def handle(self, call: Call) -> Reply:
-        target = self._target(call)
+        model, target = self._target(call)
         record = UsageRecord(
             request_id=call.request_id,
             key=call.caller.key_name,
             protocol=call.protocol.value,
-            model=target.public_model,
+            model=model,
             account=target.account.name,
             upstream_model=target.upstream_model,
             upstream_protocol=call.protocol.value,
@@ -105,7 +106,8 @@ class Relay:
             return Reply(response.status, headers, stream=self._stream(call, response, tap, record))
         return Reply(response.status, headers, body=await self._read(call, response, record))
 
-    def _target(self, call: Call) -> "_Chosen":
+    def _target(self, call: Call) -> tuple[str, Target]:
+        """The public model name and the account that will serve it."""
         resolution = self._registry.resolve(call.requested_model, models_route=call.models_route)
         targets = resolution.for_protocol(call.protocol)
         if not targets:
@@ -116,7 +118,7 @@ class Relay:
                 param="model",
             )
         # Account selection, failover and breakers come with the account pool.
-        return _Chosen(resolution.model, targets[0])
+        return resolution.model, targets[0]
 
     async def _read(self, call: Call, response: UpstreamResponse, record: UsageRecord) -> bytes:
         try:
@@ -175,22 +177,8 @@ class Relay:
         self._ledger.record(record)
 
 
-@dataclass(frozen=True, slots=True)
-class _Chosen:
-    public_model: str
-    target: Target
-
-    @property
-    def account(self) -> Any:
-        return self.target.account
-
-    @property
-    def upstream_model(self) -> str:
-        return self.target.upstream_model
-
-
-def _upstream_request(call: Call, chosen: _Chosen) -> UpstreamRequest:
-    account = chosen.account
+def _upstream_request(call: Call, target: Target) -> UpstreamRequest:
+    account = target.account
     operation = call.operation
     headers = {"content-type": "application/json", **account.auth_headers}
     if call.protocol is WireProtocol.ANTHROPIC:
@@ -199,9 +187,9 @@ def _upstream_request(call: Call, chosen: _Chosen) -> UpstreamRequest:
         )
         if "anthropic-beta" in call.forward_headers:
             headers["anthropic-beta"] = call.forward_headers["anthropic-beta"]
-    url = account.url(call.protocol, operation, chosen.upstream_model, call.gemini_sse)
+    url = account.url(call.protocol, operation, target.upstream_model, call.gemini_sse)
     return UpstreamRequest(
-        "POST", url, headers, _upstream_body(call, chosen.upstream_model), account.timeouts
+        "POST", url, headers, _upstream_body(call, target.upstream_model), account.timeouts
     )
 
 
@@ -232,7 +220,7 @@ def _client_headers(upstream: Mapping[str, str], request_id: str) -> list[tuple[
     return headers
 
 
-def _safe_usage(protocol: WireProtocol, body: bytes) -> Any:
+def _safe_usage(protocol: WireProtocol, body: bytes) -> Usage | None:
     try:
         return BODY_USAGE[protocol](body)
     except (ValueError, AttributeError, TypeError):
@@ -240,7 +228,7 @@ def _safe_usage(protocol: WireProtocol, body: bytes) -> Any:
         return None
 
 
-def _safe_tap_usage(tap: StreamTap) -> Any:
+def _safe_tap_usage(tap: StreamTap) -> Usage | None:
     try:
         return tap.usage()
     except (ValueError, AttributeError, TypeError):

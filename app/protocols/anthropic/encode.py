@@ -68,7 +68,7 @@ class MessagesStreamEncoder:
     def encode(self, event: StreamEvent) -> bytes:
         match event:
             case StreamStart():
-                message = {
+                message: dict[str, Any] = {
                     "id": event.id,
                     "type": "message",
                     "role": "assistant",

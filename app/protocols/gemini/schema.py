@@ -28,6 +28,8 @@ _EMBEDDED_REQUEST = cs.typed_dict_schema(
     extra_behavior="ignore",
 )
 
+_COUNT_ALIASES: list[list[str | int]] = [["generateContentRequest"], ["generate_content_request"]]
+
 COUNT_TOKENS_REQUEST = SchemaValidator(
     cs.typed_dict_schema(
         {
@@ -35,7 +37,7 @@ COUNT_TOKENS_REQUEST = SchemaValidator(
             "generateContentRequest": cs.typed_dict_field(
                 _EMBEDDED_REQUEST,
                 required=False,
-                validation_alias=[["generateContentRequest"], ["generate_content_request"]],
+                validation_alias=_COUNT_ALIASES,
             ),
         },
         extra_behavior="ignore",

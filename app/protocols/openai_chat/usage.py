@@ -23,11 +23,14 @@ def usage_from_dict(usage: dict[str, Any]) -> Usage:
 
 
 def usage_to_dict(usage: Usage) -> dict[str, Any]:
+    prompt: dict[str, int] = {"cached_tokens": usage.cache_read_tokens}
+    if usage.cache_write_tokens:
+        prompt["cache_write_tokens"] = usage.cache_write_tokens
     return {
         "prompt_tokens": usage.input_tokens,
         "completion_tokens": usage.output_tokens,
         "total_tokens": usage.total_tokens,
-        "prompt_tokens_details": {"cached_tokens": usage.cache_read_tokens},
+        "prompt_tokens_details": prompt,
         "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
     }
 

@@ -29,9 +29,12 @@ def usage_from_dict(usage: dict[str, Any]) -> Usage:
 
 
 def usage_to_dict(usage: Usage) -> dict[str, Any]:
+    inputs: dict[str, int] = {"cached_tokens": usage.cache_read_tokens}
+    if usage.cache_write_tokens:
+        inputs["cache_write_tokens"] = usage.cache_write_tokens
     return {
         "input_tokens": usage.input_tokens,
-        "input_tokens_details": {"cached_tokens": usage.cache_read_tokens},
+        "input_tokens_details": inputs,
         "output_tokens": usage.output_tokens,
         "output_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
         "total_tokens": usage.total_tokens,

@@ -1,0 +1,55 @@
+# Switchyard: `make run` starts the gateway, `make test` runs every test.
+# Both set up .venv from the pinned lock files first (Python 3.11+ is all a
+# fresh machine needs).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+
+.DEFAULT_GOAL := help
+.PHONY: help run test test-unit test-e2e check format lock clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.runtime: requirements.lock pyproject.toml | $(BIN)/uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+$(VENV)/.dev: requirements-dev.lock $(VENV)/.runtime
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.lock
+	touch $@
+
+run: $(VENV)/.runtime ## start the gateway (embedded demo config unless SWITCHYARD_CONFIG is set)
+	$(BIN)/python -m app
+
+test: $(VENV)/.dev ## run the whole test suite (unit + end-to-end)
+	$(BIN)/python -m pytest
+
+test-unit: $(VENV)/.dev ## unit tests only
+	$(BIN)/python -m pytest tests/unit
+
+test-e2e: $(VENV)/.dev ## end-to-end tests only (real server processes on loopback)
+	$(BIN)/python -m pytest tests/e2e
+
+check: $(VENV)/.dev ## format check, lint, type check
+	$(BIN)/ruff format --check app tests
+	$(BIN)/ruff check app tests
+	$(BIN)/mypy
+
+format: $(VENV)/.dev ## apply the formatter and safe lint fixes
+	$(BIN)/ruff format app tests
+	$(BIN)/ruff check --fix app tests
+
+lock: | $(BIN)/uv ## re-pin the dependencies from pyproject.toml
+	$(BIN)/uv pip compile --quiet pyproject.toml -o requirements.lock --python-version 3.11
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev -o requirements-dev.lock --python-version 3.11
+
+clean: ## remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
