@@ -90,7 +90,8 @@ def banner(config: Config, host: str, port: int, *, demo_key: str) -> str:
             f'  Codex:              base_url = "{base}/v1", wire_api = "responses"',
             f"  Claude Code:        ANTHROPIC_BASE_URL={base}",
             f"  Gemini CLI:         GOOGLE_GEMINI_BASE_URL={base}",
-            f"  Try: curl -s {base}/v1/chat/completions -H 'Authorization: Bearer <key>' "
+            f"  Try: curl -s {base}/v1/chat/completions -H 'Authorization: Bearer "
+            f"{demo_key if uses_demo_key else '<key>'}' "
             '-H \'content-type: application/json\' -d \'{"messages":[{"role":"user",'
             '"content":"Hello"}]}\'',
         ]

@@ -241,6 +241,7 @@ def _call(
         request_id=request_id,
         models_route=_MODELS_ROUTE[shape],
         include_usage=bool(options.get("include_usage")),
+        has_stream_options="stream_options" in envelope,
         gemini_sse=_query(request, "alt") == "sse",
         forward_headers=forward,
     )

@@ -55,6 +55,7 @@ class Call:
     request_id: str
     models_route: str
     include_usage: bool = False
+    has_stream_options: bool = False
     gemini_sse: bool = True
     forward_headers: dict[str, str] = field(default_factory=dict)
 
@@ -200,14 +201,25 @@ def _upstream_body(call: Call, upstream_model: str) -> bytes:
     needs_usage = (
         call.protocol is WireProtocol.OPENAI_CHAT and call.stream and not call.include_usage
     )
-    if call.requested_model == upstream_model and not needs_usage:
-        return call.body
+    if call.requested_model == upstream_model:
+        if not needs_usage:
+            return call.body
+        if not call.has_stream_options:
+            # The common case (the OpenAI SDK's default): splice the key in
+            # rather than re-encode a body that may be hundreds of kilobytes.
+            return _prepend_key(call.body, b'"stream_options":{"include_usage":true}')
     document: dict[str, Any] = json.loads(call.body)
     document["model"] = upstream_model
     if needs_usage:
         options = document.get("stream_options") or {}
         document["stream_options"] = {**options, "include_usage": True}
     return json.dumps(document)
+
+
+def _prepend_key(body: bytes, member: bytes) -> bytes:
+    """``body`` (a validated, non-empty JSON object) with ``member`` as its first key."""
+    brace = body.index(b"{") + 1
+    return body[:brace] + member + b"," + body[brace:]
 
 
 def _client_headers(upstream: Mapping[str, str], request_id: str) -> list[tuple[str, str]]:
