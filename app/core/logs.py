@@ -1,7 +1,6 @@
-"""Structured logs, written off the event loop.
-
-Handlers run in a listener thread fed by a queue, so a slow stderr or disk
-never stalls a request; each access record is one JSON line.
+"""Application logs (warnings, errors, breaker changes) as JSON lines, written off
+the event loop: handlers run in a listener thread fed by a queue, so a slow
+stderr never stalls a request. Per-request records go through the ledger.
 """
 
 import atexit
@@ -13,7 +12,6 @@ from typing import Any
 
 from app.core import json
 
-ACCESS_LOGGER = "switchyard.access"
 _listener: logging.handlers.QueueListener | None = None
 
 
@@ -42,7 +40,3 @@ def configure_logging(level: str = "INFO") -> None:
     root.handlers[:] = [logging.handlers.QueueHandler(records)]
     root.setLevel(level.upper())
     root.propagate = False
-
-
-def access_logger() -> logging.Logger:
-    return logging.getLogger(ACCESS_LOGGER)

@@ -25,6 +25,7 @@ class Gateway:
         self.ready = False
 
     async def start(self) -> None:
+        self.ledger.start()
         self.pools.open(
             account.origin
             for account in self.accounts
@@ -35,6 +36,7 @@ class Gateway:
     async def stop(self) -> None:
         self.ready = False
         await self.pools.close()
+        await self.ledger.stop()
 
     def _account(self, index: int) -> Account:
         config = self.config.accounts[index]

@@ -1,15 +1,27 @@
 """One usage record per request that reached an upstream, whatever happened after.
 
-For now the ledger is the access log (one JSON line per request, written off
-the event loop); balances and a persistent store build on ``UsageRecord``.
+Records are appended to an in-memory batch on the request path (no I/O, no
+formatting there) and written out by a background flush every
+``FLUSH_SECONDS``, one JSON line each, in one write per batch: the access log
+stays off the hot path (PERF-NOTES.md lesson 7). Balances and a persistent
+store will consume the same batches.
 """
 
+import asyncio
+import contextlib
 import logging
+import os
+import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from app.canonical.usage import Usage
-from app.core.logs import access_logger
+from app.core import json
+
+FLUSH_SECONDS = 0.25
+log = logging.getLogger("switchyard.ledger")
 
 
 @dataclass(slots=True)
@@ -29,10 +41,11 @@ class UsageRecord:
     started: float = 0.0
     first_byte: float | None = None
     finished: float = 0.0
+    at: float = 0.0  # wall clock, for the log line
 
     def fields(self) -> dict[str, Any]:
-        usage = self.usage
         fields: dict[str, Any] = {
+            "ts": round(self.at, 3),
             "event": "request",
             "request_id": self.request_id,
             "key": self.key,
@@ -50,7 +63,8 @@ class UsageRecord:
             fields["ttfb_ms"] = round((self.first_byte - self.started) * 1000, 2)
         if self.error:
             fields["error"] = self.error
-        if usage is not None:
+        if self.usage is not None:
+            usage = self.usage
             fields["usage"] = {
                 "input": usage.input_tokens,
                 "output": usage.output_tokens,
@@ -61,11 +75,55 @@ class UsageRecord:
         return fields
 
 
+def write_stderr(data: bytes) -> None:
+    os.write(sys.stderr.fileno(), data)
+
+
 class Ledger:
-    def __init__(self, logger: logging.Logger | None = None) -> None:
-        self._log = logger or access_logger()
+    def __init__(self, write: Callable[[bytes], None] = write_stderr) -> None:
+        self._write = write
+        self._batch: list[UsageRecord] = []
+        self._flusher: asyncio.Task[None] | None = None
         self.records_written = 0
 
     def record(self, entry: UsageRecord) -> None:
-        self.records_written += 1
-        self._log.info("request", extra={"fields": entry.fields()})
+        entry.at = time.time()
+        self._batch.append(entry)
+
+    def start(self) -> None:
+        self._flusher = asyncio.get_running_loop().create_task(self._flush_forever())
+
+    async def stop(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the pending batch now, from the calling thread (shutdown, tests)."""
+        self._write_batch(self._take())
+
+    def _take(self) -> list[UsageRecord]:
+        batch, self._batch = self._batch, []
+        return batch
+
+    def _write_batch(self, batch: list[UsageRecord]) -> None:
+        if not batch:
+            return
+        lines = b"".join(json.dumps(entry.fields()) + b"\n" for entry in batch)
+        try:
+            self._write(lines)
+        except OSError:
+            log.exception("could not write %d usage records", len(batch))
+            return
+        self.records_written += len(batch)
+
+    async def _flush_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            batch = self._take()
+            if batch:
+                # A full pipe or a slow disk blocks a thread, never the loop.
+                await loop.run_in_executor(None, self._write_batch, batch)
