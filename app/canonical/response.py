@@ -4,6 +4,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from app.canonical.content import (
+    Part,
+    ReasoningPart,
+    RefusalPart,
+    Signature,
+    TextPart,
+    ToolCallPart,
+)
 from app.canonical.usage import Usage
 
 
@@ -19,12 +27,11 @@ class FinishReason(StrEnum):
     ERROR = "error"
 
 
-@dataclass(slots=True)
-class TextPart:
-    text: str
-
-
-Part = TextPart
+class PartKind(StrEnum):
+    TEXT = "text"
+    REASONING = "reasoning"
+    TOOL_CALL = "tool_call"
+    REFUSAL = "refusal"
 
 
 @dataclass(slots=True)
@@ -40,6 +47,10 @@ class Response:
     @property
     def text(self) -> str:
         return "".join(part.text for part in self.parts if isinstance(part, TextPart))
+
+    @property
+    def tool_calls(self) -> list[ToolCallPart]:
+        return [part for part in self.parts if isinstance(part, ToolCallPart)]
 
 
 # Stream events. Producers guarantee: StreamStart first; every PartStart has
@@ -58,13 +69,39 @@ class StreamStart:
 @dataclass(slots=True)
 class PartStart:
     index: int
-    kind: str = "text"
+    kind: PartKind = PartKind.TEXT
+    tool_id: str | None = None  # with TOOL_CALL
+    tool_name: str | None = None  # with TOOL_CALL
 
 
 @dataclass(slots=True)
 class TextDelta:
+    """Text of a TEXT or REFUSAL part."""
+
     index: int
     text: str
+
+
+@dataclass(slots=True)
+class ReasoningDelta:
+    index: int
+    text: str
+
+
+@dataclass(slots=True)
+class SignatureDelta:
+    """Opaque state closing a REASONING part, or riding on a TOOL_CALL (Gemini)."""
+
+    index: int
+    signature: Signature
+
+
+@dataclass(slots=True)
+class ToolArgsDelta:
+    """A fragment of a TOOL_CALL's JSON arguments; the whole JSON may come at once."""
+
+    index: int
+    fragment: str
 
 
 @dataclass(slots=True)
@@ -96,7 +133,17 @@ class StreamError:
 
 
 StreamEvent = (
-    StreamStart | PartStart | TextDelta | PartStop | Finish | UsageReport | StreamEnd | StreamError
+    StreamStart
+    | PartStart
+    | TextDelta
+    | ReasoningDelta
+    | SignatureDelta
+    | ToolArgsDelta
+    | PartStop
+    | Finish
+    | UsageReport
+    | StreamEnd
+    | StreamError
 )
 
 
@@ -108,20 +155,40 @@ class StreamEncoder(Protocol):
 
 def response_events(response: Response) -> list[StreamEvent]:
     """The event sequence that folds back into ``response`` (fake streaming, 8.6)."""
+    start_usage = Usage(
+        input_tokens=response.usage.input_tokens,
+        cache_read_tokens=response.usage.cache_read_tokens,
+        cache_write_tokens=response.usage.cache_write_tokens,
+    )
     events: list[StreamEvent] = [
-        StreamStart(
-            response.id,
-            response.model,
-            response.created,
-            Usage(
-                input_tokens=response.usage.input_tokens,
-                cache_read_tokens=response.usage.cache_read_tokens,
-                cache_write_tokens=response.usage.cache_write_tokens,
-            ),
-        )
+        StreamStart(response.id, response.model, response.created, start_usage)
     ]
     for index, part in enumerate(response.parts):
-        events += [PartStart(index), TextDelta(index, part.text), PartStop(index)]
+        events += part_events(index, part)
     events += [Finish(response.finish, response.stop_sequence), UsageReport(response.usage)]
     events.append(StreamEnd())
     return events
+
+
+def part_events(index: int, part: Part) -> list[StreamEvent]:
+    """One whole part as start, deltas and stop."""
+    if isinstance(part, TextPart):
+        return [PartStart(index), TextDelta(index, part.text), PartStop(index)]
+    if isinstance(part, RefusalPart):
+        return [PartStart(index, PartKind.REFUSAL), TextDelta(index, part.text), PartStop(index)]
+    if isinstance(part, ToolCallPart):
+        events: list[StreamEvent] = [
+            PartStart(index, PartKind.TOOL_CALL, part.id, part.name),
+            ToolArgsDelta(index, part.arguments),
+        ]
+        if part.signature is not None:
+            events.append(SignatureDelta(index, part.signature))
+        return [*events, PartStop(index)]
+    if isinstance(part, ReasoningPart):
+        events = [PartStart(index, PartKind.REASONING)]
+        if part.text:
+            events.append(ReasoningDelta(index, part.text))
+        if part.signature is not None:
+            events.append(SignatureDelta(index, part.signature))
+        return [*events, PartStop(index)]
+    raise ValueError(f"{type(part).__name__} cannot appear in a model reply")

@@ -13,13 +13,13 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from app.canonical.content import TextPart
 from app.canonical.protocol import WireProtocol
 from app.canonical.response import (
     Response,
     StreamEncoder,
     StreamEvent,
     TextDelta,
-    TextPart,
     response_events,
 )
 from app.canonical.tokens import estimate_tokens

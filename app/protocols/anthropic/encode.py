@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from app.canonical.content import TextPart
 from app.canonical.response import (
     Finish,
     FinishReason,
@@ -49,7 +50,11 @@ def encode_response(response: Response) -> bytes:
             "type": "message",
             "role": "assistant",
             "model": response.model,
-            "content": [{"type": "text", "text": part.text} for part in response.parts],
+            "content": [
+                {"type": "text", "text": part.text}
+                for part in response.parts
+                if isinstance(part, TextPart)
+            ],
             "stop_reason": STOP_REASON[response.finish],
             "stop_sequence": response.stop_sequence,
             "usage": usage_to_dict(response.usage),

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from app.canonical.content import TextPart
 from app.canonical.response import (
     Finish,
     FinishReason,
@@ -46,7 +47,7 @@ def encode_response(response: Response) -> bytes:
         _chunk(
             response.id,
             response.model,
-            [{"text": part.text} for part in response.parts],
+            [{"text": part.text} for part in response.parts if isinstance(part, TextPart)],
             finish=FINISH_REASON[response.finish],
             usage=usage_to_dict(response.usage),
         )

@@ -8,6 +8,7 @@ is closed before the next opens and exactly one terminal event ends the stream.
 import secrets
 from typing import Any
 
+from app.canonical.content import TextPart
 from app.canonical.response import (
     Finish,
     FinishReason,
@@ -37,7 +38,11 @@ def new_item_id(prefix: str) -> str:
 
 
 def encode_response(response: Response, request: dict[str, Any]) -> bytes:
-    output = [_message_item(new_item_id("msg"), part.text) for part in response.parts]
+    output = [
+        _message_item(new_item_id("msg"), part.text)
+        for part in response.parts
+        if isinstance(part, TextPart)
+    ]
     return json.dumps(
         response_object(
             response.id,

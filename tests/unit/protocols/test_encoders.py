@@ -5,8 +5,9 @@ from typing import Any
 
 import pytest
 
+from app.canonical.content import TextPart
 from app.canonical.protocol import WireProtocol
-from app.canonical.response import FinishReason, Response, TextPart, response_events
+from app.canonical.response import FinishReason, Response, response_events
 from app.canonical.usage import Usage
 from app.core.sse import event_data, split_events
 from app.protocols.anthropic.encode import MessagesStreamEncoder

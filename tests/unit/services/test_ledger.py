@@ -14,8 +14,13 @@ def test_records_are_batched_and_written_as_json_lines() -> None:
     ledger.flush()
     lines = [json.loads(line) for line in written[0].splitlines()]
     assert [line["request_id"] for line in lines] == ["r1", "r2"]
-    assert lines[0]["usage"] == {"input": 10, "output": 2, "cache_read": 3, "cache_write": 0,
-                                 "reasoning": 0}
+    assert lines[0]["usage"] == {
+        "input": 10,
+        "output": 2,
+        "cache_read": 3,
+        "cache_write": 0,
+        "reasoning": 0,
+    }
     assert "usage" not in lines[1] and lines[1]["outcome"] == "client_disconnected"
     assert ledger.records_written == 2
 
