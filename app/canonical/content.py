@@ -99,3 +99,26 @@ Part = (
     | ReasoningPart
     | RefusalPart
 )
+
+
+# Opaque provider state can only go back to the provider that minted it. When
+# a reply from one provider goes to a client of another protocol, the value
+# travels in a field that client echoes unchanged (an Anthropic thinking
+# signature, a Responses encrypted_content), tagged so the gateway recognises
+# it on the next turn (PROTOCOLS.md 7.11):  swy1.<provider>.<value>
+CARRIER_PREFIX = "swy1."
+
+
+def carry(signature: Signature) -> str:
+    """``signature`` as a string a client of another protocol can echo back."""
+    return f"{CARRIER_PREFIX}{signature.provider.value}.{signature.value}"
+
+
+def read_signature(value: str, native: Provider) -> Signature:
+    """A signature field read from a request in the ``native`` provider's protocol:
+    a carried foreign signature is unwrapped, anything else is the native one's."""
+    if value.startswith(CARRIER_PREFIX):
+        provider, _, inner = value[len(CARRIER_PREFIX) :].partition(".")
+        if provider in Provider.__members__.values() and inner:
+            return Signature(Provider(provider), inner)
+    return Signature(native, value)
