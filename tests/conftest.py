@@ -7,7 +7,7 @@ end-to-end tests use live for the whole session; tests that need another configu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ import pytest
 from tests.e2e.harness import (
     PROVIDER_KEYS,
     Gateway,
+    GatewayFactory,
     free_port,
     running_gateway,
     session_config,
@@ -22,8 +23,6 @@ from tests.e2e.harness import (
     strict_config,
 )
 from tests.fake_upstream import FakeUpstream
-
-GatewayFactory = Callable[..., Gateway]
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +39,9 @@ def upstream(fake_upstream: FakeUpstream) -> FakeUpstream:
 
 
 @pytest.fixture(scope="session")
-def gateway(fake_upstream: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+def gateway(
+    fake_upstream: FakeUpstream, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Gateway]:
     """The gateway on the session config: one account of each provider type on the fake."""
     with running_gateway(
         tmp_path_factory.mktemp("gateway"),

@@ -92,6 +92,10 @@ class Handlers:
             if watch.absorb():
                 return Response(499)
             raise
+        except GatewayError as exc:
+            # The ledger may hold a record under this id (502, 504): give it to the caller.
+            watch.stop()
+            return error_response(ERROR_SHAPE[protocol], exc, request_id)
         except BaseException:
             watch.stop()
             raise

@@ -87,3 +87,19 @@ def gemini_error(error: GatewayError) -> dict[str, object]:
             "status": _GEMINI_STATUS[error.kind],
         }
     }
+
+
+def upstream_error_message(body: bytes) -> str | None:
+    """The message inside any of the three error shapes (also Gemini's ``[{"error":...}]``)."""
+    try:
+        document = json.loads(body)
+    except json.JSONDecodeError:
+        return None
+    if isinstance(document, list) and document:
+        document = document[0]
+    error = document.get("error") if isinstance(document, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return str(error["message"])
+    if isinstance(error, str):
+        return error
+    return None

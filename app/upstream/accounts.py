@@ -46,7 +46,8 @@ class Account:
         if protocol is WireProtocol.OPENAI_CHAT:
             return f"{base}/chat/completions"
         if protocol is WireProtocol.OPENAI_RESPONSES:
-            return f"{base}/responses"
+            suffix = "/input_tokens" if operation is Operation.COUNT_TOKENS else ""
+            return f"{base}/responses{suffix}"
         if protocol is WireProtocol.ANTHROPIC:
             suffix = "/count_tokens" if operation is Operation.COUNT_TOKENS else ""
             return f"{base}/v1/messages{suffix}"
@@ -57,6 +58,25 @@ class Account:
             query = "?alt=sse" if gemini_sse else ""
             return f"{base}/{version}/models/{model}:streamGenerateContent{query}"
         return f"{base}/{version}/models/{model}:generateContent"
+
+
+# When an account does not speak the client's protocol, the upstream protocol
+# to translate into: the richest one it speaks (Responses carries reasoning
+# summaries and encrypted reasoning that Chat cannot).
+_TRANSLATION_PREFERENCE = (
+    WireProtocol.ANTHROPIC,
+    WireProtocol.GEMINI,
+    WireProtocol.OPENAI_RESPONSES,
+    WireProtocol.OPENAI_CHAT,
+)
+
+
+def upstream_protocol(client: WireProtocol, account: "Account") -> WireProtocol:
+    """``client`` itself when the account speaks it (byte-for-byte relay), else the
+    protocol to translate into."""
+    if client in account.protocols:
+        return client
+    return next(p for p in _TRANSLATION_PREFERENCE if p in account.protocols)
 
 
 def auth_headers(config: AccountConfig) -> dict[str, str]:

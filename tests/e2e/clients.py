@@ -25,20 +25,30 @@ ANTHROPIC_HEADERS = {"anthropic-version": "2023-06-01"}
 
 
 def openai_client(base_url: str, key: str = CLIENT_KEY) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{base_url}/v1", api_key=key, max_retries=0, timeout=TIMEOUT)
+    # trust_env=False, here and below: a proxy from the environment must never sit between
+    # the tests and the gateway. The SDK client owns its transport and closes it.
+    transport = openai.DefaultHttpxClient(trust_env=False, timeout=TIMEOUT)
+    return openai.OpenAI(
+        base_url=f"{base_url}/v1", api_key=key, max_retries=0, http_client=transport
+    )
 
 
 def anthropic_client(base_url: str, key: str = CLIENT_KEY) -> anthropic.Anthropic:
-    return anthropic.Anthropic(base_url=base_url, api_key=key, max_retries=0, timeout=TIMEOUT)
+    # The SDK's own default client class: it may run on another httpx than the tests.
+    transport = anthropic.DefaultHttpxClient(trust_env=False, timeout=TIMEOUT)
+    return anthropic.Anthropic(base_url=base_url, api_key=key, max_retries=0, http_client=transport)
 
 
 def genai_client(base_url: str, key: str = CLIENT_KEY) -> genai.Client:
-    options = types.HttpOptions(base_url=base_url, timeout=int(TIMEOUT * 1000))
+    options = types.HttpOptions(
+        base_url=base_url,
+        timeout=int(TIMEOUT * 1000),
+        client_args={"trust_env": False},
+    )
     return genai.Client(api_key=key, http_options=options)
 
 
 def http_client(base_url: str) -> httpx.Client:
-    # trust_env=False: a proxy from the environment must never sit between test and gateway.
     return httpx.Client(base_url=base_url, trust_env=False, timeout=TIMEOUT)
 
 

@@ -15,3 +15,9 @@ from tests.e2e.harness import Gateway
 def http(gateway: Gateway) -> Iterator[httpx.Client]:
     with http_client(gateway.url) as client:
         yield client
+
+
+@pytest.fixture
+def strict_http(strict_gateway: Gateway) -> Iterator[httpx.Client]:
+    with http_client(strict_gateway.url) as client:
+        yield client

@@ -15,8 +15,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,8 +38,7 @@ PROVIDER_KEYS = {
     "FAKE_GEMINI_KEY": "fake-gemini-provider-key",
 }
 
-# Variables that would change which config or which providers the gateway uses, or send the
-# test clients through a proxy instead of to loopback.
+# Variables that would change which config or which providers the gateway uses.
 _SCRUBBED_ENV = (
     "OPENAI_API_KEY",
     "ANTHROPIC_API_KEY",
@@ -50,12 +49,6 @@ _SCRUBBED_ENV = (
     "SWITCHYARD_PORT",
     "SWITCHYARD_WORKERS",
     "SWITCHYARD_DEMO_KEY",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
 )
 
 _READY_TIMEOUT = 20.0
@@ -78,7 +71,6 @@ def gateway_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
         SWITCHYARD_DEMO_KEY=CLIENT_KEY,
         SWITCHYARD_LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
-        NO_PROXY="127.0.0.1,localhost",
     )
     env.update(extra or {})
     return env
@@ -91,6 +83,7 @@ class Gateway:
     process: subprocess.Popen[bytes]
     url: str
     log_path: Path
+    stopped: bool = False
 
     def log_text(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -124,7 +117,15 @@ class Gateway:
             time.sleep(_POLL)
 
     def stop(self) -> int | None:
-        return end_process(self.process)
+        """Idempotent; the process group is signalled only once, so a recycled id is safe."""
+        if not self.stopped:
+            self.stopped = True
+            end_process(self.process)
+        return self.process.returncode
+
+
+# ``gateway_factory``'s fixture value: start(config_toml | None, *, env=..., name=...).
+GatewayFactory = Callable[..., Gateway]
 
 
 def start_gateway(
@@ -180,27 +181,25 @@ def _wait_ready(gateway: Gateway) -> None:
             except httpx.TransportError:
                 pass
             time.sleep(_POLL)
-    raise RuntimeError(f"the gateway was not ready within {_READY_TIMEOUT} s:\n{gateway.log_text()}")
+    raise RuntimeError(
+        f"the gateway was not ready within {_READY_TIMEOUT} s:\n{gateway.log_text()}"
+    )
 
 
 def end_process(process: subprocess.Popen[bytes]) -> int | None:
-    """SIGTERM the gateway's process group, then SIGKILL it; idempotent."""
+    """SIGTERM the gateway's process group, wait, then SIGKILL whatever is left of it."""
     if process.poll() is None:
         _signal_group(process, signal.SIGTERM)
-        try:
+        with suppress(subprocess.TimeoutExpired):
             process.wait(timeout=_STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            pass
     # Whatever is left of the group (a worker that outlived its parent) goes too.
     _signal_group(process, signal.SIGKILL)
     return process.wait()
 
 
 def _signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(process.pid, signum)
-    except ProcessLookupError:
-        pass
 
 
 @contextmanager

@@ -135,7 +135,11 @@ def test_genai_sdk_lists_pages_and_gets(gateway: Gateway) -> None:
             lambda b: b["type"] == "model" and b["display_name"] == "Claude Test",
         ),
         ("/v1beta/models/gemini-test", bearer(), lambda b: b["name"] == "models/gemini-test"),
-        ("/v1beta/models/models/gemini-test", bearer(), lambda b: b["displayName"] == "Gemini Test"),
+        (
+            "/v1beta/models/models/gemini-test",
+            bearer(),
+            lambda b: b["displayName"] == "Gemini Test",
+        ),
     ],
 )
 def test_single_model(

@@ -92,9 +92,7 @@ def test_anthropic_messages(gateway: Gateway, upstream: FakeUpstream, stream: bo
                 final = events.get_final_message()
             assert final.stop_reason == "end_turn"
         else:
-            message = client.messages.create(
-                model="claude-alias", max_tokens=64, messages=messages
-            )
+            message = client.messages.create(model="claude-alias", max_tokens=64, messages=messages)
             got = "".join(block.text for block in message.content if block.type == "text")
     assert got == text
     request = only_request(upstream)
@@ -180,9 +178,7 @@ def test_model_names_resolve(
     assert record["upstream_model"] == upstream_model
 
 
-def test_second_key_given_by_digest(
-    gateway: Gateway, upstream: FakeUpstream, http: httpx.Client
-) -> None:
+def test_second_key_given_by_digest(gateway: Gateway, upstream: FakeUpstream) -> None:
     """A key declared only as its SHA-256 digest is accepted and logged under its own name."""
     upstream.script({"text": "digest key works"})
     with openai_client(gateway.url, key=SECOND_KEY) as client:

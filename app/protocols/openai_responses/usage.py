@@ -4,6 +4,7 @@ In a stream, usage arrives once, in the terminal ``response.completed`` /
 ``.incomplete`` / ``.failed`` event; earlier events carry ``"usage": null``.
 """
 
+import re
 from typing import Any
 
 from app.canonical.usage import Usage
@@ -13,7 +14,9 @@ from app.protocols.sse_tap import LastUsageEventTap
 
 _USAGE = b'"usage"'
 _SEQUENCE = b'"sequence_number"'
-_RESPONSE_ID = b'"response":{"id":"'
+# JSON allows spaces around ':' and Python-based compatible servers write them
+# ('"response": {"id": ...'), so a fixed byte pattern would miss the id.
+_RESPONSE_ID = re.compile(rb'"response"\s*:\s*\{\s*"id"\s*:\s*"([^"]*)"')
 
 
 def usage_from_dict(usage: dict[str, Any]) -> Usage:
@@ -74,10 +77,9 @@ class ResponsesStreamTap(LastUsageEventTap):
             if number:
                 self.last_sequence = int(number)
         if self.response_id is None:
-            at = aligned.find(_RESPONSE_ID)
-            if at != -1:
-                start = at + len(_RESPONSE_ID)
-                self.response_id = aligned[start : aligned.find(b'"', start)].decode()
+            found = _RESPONSE_ID.search(aligned)
+            if found is not None:
+                self.response_id = found[1].decode()
 
     def usage(self) -> Usage | None:
         if self.last is None:
