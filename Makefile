@@ -26,8 +26,8 @@ $(VENV)/.dev: requirements-dev.lock $(VENV)/.runtime
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.lock
 	touch $@
 
-run: $(VENV)/.runtime ## start the gateway (embedded demo config unless SWITCHYARD_CONFIG is set)
-	$(BIN)/python -m app
+run: $(VENV)/.runtime ## start the gateway (embedded demo config unless SWITCHYARD_CONFIG is set; ARGS="--port 9000")
+	$(BIN)/python -m app $(ARGS)
 
 test: $(VENV)/.dev ## run the whole test suite (unit + end-to-end)
 	$(BIN)/python -m pytest
