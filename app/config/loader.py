@@ -19,6 +19,7 @@ from app.config.model import (
     AccountConfig,
     Config,
     KeyConfig,
+    MediaSettings,
     ModelConfig,
     ProviderType,
     ServedModel,
@@ -94,7 +95,8 @@ def _resolve(data: dict[str, Any], env: Mapping[str, str], source: str) -> Confi
 
 def _server(raw: dict[str, Any]) -> ServerSettings:
     timeouts = Timeouts(**raw.pop("timeouts", {}))
-    return ServerSettings(timeouts=timeouts, **raw)
+    media = MediaSettings(**raw.pop("media", {}))
+    return ServerSettings(timeouts=timeouts, media=media, **raw)
 
 
 def _account(index: int, raw: dict[str, Any], env: Mapping[str, str]) -> AccountConfig:

@@ -42,6 +42,16 @@ class Timeouts:
 
 
 @dataclass(frozen=True, slots=True)
+class MediaSettings:
+    """Downloading images and documents named by URL, for upstreams that need them inline.
+    ``allow_private`` lifts the public-address guard; only for tests on loopback."""
+
+    max_bytes: int = 20 * 1024 * 1024
+    timeout: float = 15.0
+    allow_private: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8080
@@ -50,6 +60,7 @@ class ServerSettings:
     timeouts: Timeouts = field(default_factory=Timeouts)
     pool_connections: int = 256
     demo_chunk_delay_ms: int = 20
+    media: MediaSettings = field(default_factory=MediaSettings)
 
 
 @dataclass(frozen=True, slots=True)

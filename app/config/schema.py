@@ -35,6 +35,14 @@ _TIMEOUTS = _table(
     }
 )
 
+_MEDIA = _table(
+    {
+        "max_bytes": _opt(cs.int_schema(ge=1024, le=512 * 1024 * 1024)),
+        "timeout": _opt(_SECONDS),
+        "allow_private": _opt(cs.bool_schema(strict=True)),
+    }
+)
+
 _SERVER = _table(
     {
         "host": _opt(cs.str_schema(min_length=1)),
@@ -44,6 +52,7 @@ _SERVER = _table(
         "pool_connections": _opt(cs.int_schema(ge=1, le=100_000)),
         "demo_chunk_delay_ms": _opt(cs.int_schema(ge=0, le=10_000)),
         "timeouts": _opt(_TIMEOUTS),
+        "media": _opt(_MEDIA),
     }
 )
 

@@ -241,6 +241,7 @@ def _call(
         operation=operation,
         body=body,
         requested_model=route.model if protocol is WireProtocol.GEMINI else envelope.get("model"),
+        path_model=route.model,
         caller=caller,
         request_id=request_id,
         models_route=_MODELS_ROUTE[shape],

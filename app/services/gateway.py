@@ -7,7 +7,7 @@ from app.services.relay import Relay
 from app.upstream.accounts import Account, auth_headers
 from app.upstream.demo import DemoTransport
 from app.upstream.registry import Registry
-from app.upstream.transport import Pools, Transport, origin_of
+from app.upstream.transport import MediaFetcher, Pools, Transport, origin_of
 
 MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 
@@ -21,7 +21,13 @@ class Gateway:
         self.accounts = [self._account(index) for index in range(len(config.accounts))]
         self.registry = Registry(config, self.accounts)
         self.ledger = Ledger()
-        self.relay = Relay(self.registry, self.ledger, max_response_bytes=MAX_RESPONSE_BYTES)
+        media = config.server.media
+        self.media = MediaFetcher(
+            max_bytes=media.max_bytes, timeout=media.timeout, allow_private=media.allow_private
+        )
+        self.relay = Relay(
+            self.registry, self.ledger, self.media, max_response_bytes=MAX_RESPONSE_BYTES
+        )
         self.ready = False
 
     async def start(self) -> None:
@@ -36,6 +42,7 @@ class Gateway:
     async def stop(self) -> None:
         self.ready = False
         await self.pools.close()
+        await self.media.close()
         await self.ledger.stop()
 
     def _account(self, index: int) -> Account:

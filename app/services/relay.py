@@ -17,13 +17,15 @@ from typing import Any
 from app.canonical.protocol import WireProtocol
 from app.canonical.usage import Usage
 from app.core import json
-from app.core.errors import GatewayError, InvalidRequest
+from app.core.errors import GatewayError
 from app.services.auth import Caller
+from app.services.codecs import ClientView
 from app.services.ledger import Ledger, UsageRecord
+from app.services.translate import Job, Translator
 from app.services.wires import BODY_USAGE, StreamTap, stream_error, stream_tap
-from app.upstream.accounts import ANTHROPIC_VERSION, Operation
+from app.upstream.accounts import ANTHROPIC_VERSION, Operation, upstream_protocol
 from app.upstream.registry import Registry, Target
-from app.upstream.transport import UpstreamRequest, UpstreamResponse
+from app.upstream.transport import MediaFetcher, UpstreamRequest, UpstreamResponse
 
 log = logging.getLogger("switchyard.relay")
 
@@ -56,6 +58,7 @@ class Call:
     models_route: str
     include_usage: bool = False
     has_stream_options: bool = False
+    path_model: str | None = None  # Gemini: the model named in the URL
     gemini_sse: bool = True
     forward_headers: dict[str, str] = field(default_factory=dict)
 
@@ -73,13 +76,17 @@ class Reply:
 
 
 class Relay:
-    def __init__(self, registry: Registry, ledger: Ledger, *, max_response_bytes: int) -> None:
+    def __init__(
+        self, registry: Registry, ledger: Ledger, media: MediaFetcher, *, max_response_bytes: int
+    ) -> None:
         self._registry = registry
         self._ledger = ledger
         self._max_response_bytes = max_response_bytes
+        self._translator = Translator(media, self._finish, max_response_bytes=max_response_bytes)
 
     async def handle(self, call: Call) -> Reply:
         model, target = self._target(call)
+        upstream = upstream_protocol(call.protocol, target.account)
         record = UsageRecord(
             request_id=call.request_id,
             key=call.caller.key_name,
@@ -87,10 +94,36 @@ class Relay:
             model=model,
             account=target.account.name,
             upstream_model=target.upstream_model,
-            upstream_protocol=call.protocol.value,
+            upstream_protocol=upstream.value,
             stream=call.stream,
             started=_now(),
         )
+        if upstream is not call.protocol:
+            return await self._translate(call, model, target, upstream, record)
+        return await self._relay(call, target, record)
+
+    async def _translate(
+        self, call: Call, model: str, target: Target, upstream: WireProtocol, record: UsageRecord
+    ) -> Reply:
+        view = ClientView(
+            json.loads(call.body), include_usage=call.include_usage, gemini_sse=call.gemini_sse
+        )
+        job = Job(call.protocol, upstream, call.path_model, model, target, view, record)
+        if call.operation is Operation.COUNT_TOKENS:
+            result = await self._translator.count(job)
+        else:
+            result = await self._translator.handle(
+                job, model_config=self._registry.model(model), operation=call.operation
+            )
+        headers = [
+            ("content-type", result.content_type),
+            *result.headers,
+            ("x-switchyard-request-id", call.request_id),
+        ]
+        return Reply(result.status, headers, body=result.body, stream=result.stream)
+
+    async def _relay(self, call: Call, target: Target, record: UsageRecord) -> Reply:
+        """Same protocol on both sides: the bytes pass through."""
         request = _upstream_request(call, target)
         try:
             response = await target.account.transport.send(request)
@@ -110,15 +143,9 @@ class Relay:
     def _target(self, call: Call) -> tuple[str, Target]:
         """The public model name and the account that will serve it."""
         resolution = self._registry.resolve(call.requested_model, models_route=call.models_route)
-        targets = resolution.for_protocol(call.protocol)
-        if not targets:
-            served = sorted({p.value for t in resolution.targets for p in t.account.protocols})
-            raise InvalidRequest(
-                f"The model '{resolution.model}' is served only over {', '.join(served)}; "
-                f"this gateway does not translate {call.protocol.value} requests yet.",
-                param="model",
-            )
-        # Account selection, failover and breakers come with the account pool.
+        # Prefer an account of the client's own protocol (byte-for-byte relay);
+        # account selection, failover and breakers come with the account pool.
+        targets = resolution.for_protocol(call.protocol) or resolution.targets
         return resolution.model, targets[0]
 
     async def _read(self, call: Call, response: UpstreamResponse, record: UsageRecord) -> bytes:

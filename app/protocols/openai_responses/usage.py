@@ -32,9 +32,11 @@ def usage_from_dict(usage: dict[str, Any]) -> Usage:
 
 
 def usage_to_dict(usage: Usage) -> dict[str, Any]:
-    inputs: dict[str, int] = {"cached_tokens": usage.cache_read_tokens}
-    if usage.cache_write_tokens:
-        inputs["cache_write_tokens"] = usage.cache_write_tokens
+    # The SDK's ResponseUsage requires cache_write_tokens, zero included.
+    inputs = {
+        "cache_write_tokens": usage.cache_write_tokens,
+        "cached_tokens": usage.cache_read_tokens,
+    }
     return {
         "input_tokens": usage.input_tokens,
         "input_tokens_details": inputs,

@@ -1,0 +1,73 @@
+"""Images, documents and audio as Gemini parts (PROTOCOLS.md 5.3, 7.4, E24, E26).
+
+Gemini reads media only as inline bytes (``inlineData``) or as a URI it can
+resolve itself (``fileData``: Files API URIs, ``gs://`` on Vertex); it never
+fetches an ``https`` image. The gateway inlines fetched media before encoding,
+so a plain URL reaching this module is a request Gemini cannot honour.
+"""
+
+import re
+from typing import Any
+
+from app.canonical.content import AudioPart, FilePart, ImagePart
+from app.core.errors import InvalidRequest
+
+_FILES_API = re.compile(r"https://generativelanguage\.googleapis\.com/[^?#]*/files/[^/?#]+")
+_AUDIO_TYPES = {"mp3": "audio/mp3", "wav": "audio/wav"}
+
+
+def parse_data_url(url: str) -> tuple[str | None, str] | None:
+    """``(media_type, base64 data)`` of a ``data:<mime>[;param]*;base64,<b64>`` URL."""
+    if url[:5].lower() != "data:":
+        return None
+    header, comma, payload = url[5:].partition(",")
+    params = header.split(";")
+    if not comma or "base64" not in params[1:]:
+        return None
+    return (params[0].lower() or None), payload
+
+
+def media_part(part: ImagePart | FilePart | AudioPart, param: str) -> dict[str, Any]:
+    if isinstance(part, AudioPart):
+        mime = _AUDIO_TYPES.get(part.format, f"audio/{part.format}")
+        return _inline(mime, part.data)
+    if isinstance(part, ImagePart):
+        return _image(part, param)
+    return _file(part, param)
+
+
+def _image(part: ImagePart, param: str) -> dict[str, Any]:
+    if part.data:
+        return _inline(part.media_type or "image/png", part.data)
+    inline = parse_data_url(part.url or "")
+    if inline is not None:
+        return _inline(inline[0] or part.media_type or "image/png", inline[1])
+    raise InvalidRequest(
+        f"{param}: Gemini cannot fetch image URLs; send the image as base64 data", param=param
+    )
+
+
+def _file(part: FilePart, param: str) -> dict[str, Any]:
+    if part.data:
+        return _inline(part.media_type or "application/pdf", part.data)
+    if part.file_id:
+        raise InvalidRequest(
+            f"{param}: file_id references are not supported for this model", param=param
+        )
+    url = part.url or ""
+    inline = parse_data_url(url)
+    if inline is not None:
+        return _inline(inline[0] or part.media_type or "application/pdf", inline[1])
+    if _FILES_API.match(url) or url.startswith("gs://"):
+        data: dict[str, Any] = {"fileUri": url}
+        if part.media_type:
+            data["mimeType"] = part.media_type
+        return {"fileData": data}
+    raise InvalidRequest(
+        f"{param}: Gemini reads only Files API or gs:// file URIs; send the file as base64 data",
+        param=param,
+    )
+
+
+def _inline(mime: str, data: str) -> dict[str, Any]:
+    return {"inlineData": {"mimeType": mime, "data": data}}
