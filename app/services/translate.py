@@ -8,6 +8,7 @@ only when no account speaks the client's protocol for the model.
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -214,6 +215,7 @@ class Translator:
             self._finish(record, exc.status, "error", exc.message)
             raise
         record.status = response.status
+        record.first_byte = time.perf_counter()
         return response
 
     async def _read(self, response: UpstreamResponse, record: UsageRecord) -> bytes:
