@@ -107,6 +107,8 @@ def _account(index: int, raw: dict[str, Any], env: Mapping[str, str]) -> Account
         raise ConfigError(f"{where}.base_url: required for type '{kind}'")
     api_key = None
     key_env = raw.get("api_key_env")
+    if raw.get("api") and kind not in (ProviderType.OPENAI, ProviderType.OPENAI_COMPATIBLE):
+        raise ConfigError(f"{where}.api: only for accounts of type openai or openai-compatible")
     if kind is not ProviderType.DEMO:
         if not key_env:
             raise ConfigError(
@@ -129,7 +131,7 @@ def _account(index: int, raw: dict[str, Any], env: Mapping[str, str]) -> Account
         api_key_env=key_env,
         models=served,
         headers=tuple((name.lower(), value) for name, value in raw.get("headers", {}).items()),
-        responses_api=raw.get("responses_api", False),
+        api=raw.get("api"),
         gemini_api_version=raw.get("gemini_api_version", "v1beta"),
     )
 

@@ -30,6 +30,14 @@ NATIVE_PROTOCOLS: dict[ProviderType, frozenset[WireProtocol]] = {
 }
 
 
+_OPENAI_FAMILY = (ProviderType.OPENAI, ProviderType.OPENAI_COMPATIBLE)
+_OPENAI_APIS: dict[str, frozenset[WireProtocol]] = {
+    "chat": frozenset({WireProtocol.OPENAI_CHAT}),
+    "responses": frozenset({WireProtocol.OPENAI_RESPONSES}),
+    "both": frozenset({WireProtocol.OPENAI_CHAT, WireProtocol.OPENAI_RESPONSES}),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Timeouts:
     """Seconds. ``first_byte`` bounds the wait for response headers, ``idle`` the gap
@@ -95,15 +103,18 @@ class AccountConfig:
     api_key_env: str | None = None
     models: tuple[ServedModel, ...] = ()
     headers: tuple[tuple[str, str], ...] = ()
-    responses_api: bool = False
+    # OpenAI-family accounts: which APIs the account takes. "chat", "responses",
+    # or "both"; unset means both for `openai`, chat for `openai-compatible`.
+    # Responses-only models (o3-pro, codex models) want "responses": Chat
+    # clients are then translated to it.
+    api: str | None = None
     gemini_api_version: str = "v1beta"
 
     @property
     def protocols(self) -> frozenset[WireProtocol]:
-        native = NATIVE_PROTOCOLS[self.type]
-        if self.responses_api:
-            return native | {WireProtocol.OPENAI_RESPONSES}
-        return native
+        if self.api is None or self.type not in _OPENAI_FAMILY:
+            return NATIVE_PROTOCOLS[self.type]
+        return _OPENAI_APIS[self.api]
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,7 +83,7 @@ _ACCOUNT = _table(
         "api_key_env": _opt(_ENV_NAME),
         "models": _req(cs.list_schema(_SERVED_MODEL, min_length=1)),
         "headers": _opt(cs.dict_schema(cs.str_schema(min_length=1), cs.str_schema())),
-        "responses_api": _opt(cs.bool_schema(strict=True)),
+        "api": _opt(cs.literal_schema(["chat", "responses", "both"])),
         "gemini_api_version": _opt(cs.literal_schema(["v1beta", "v1", "v1alpha"])),
     }
 )

@@ -114,4 +114,27 @@ def test_example_config_in_the_repo_is_valid() -> None:
     }
     example = Path(__file__).parents[3] / "switchyard.example.toml"
     config = load_config(str(example), env)
-    assert len(config.accounts) == 4
+    assert len(config.accounts) == 5
+
+
+@pytest.mark.parametrize(
+    ("kind", "api", "protocols"),
+    [
+        ("openai", None, {"openai_chat", "openai_responses"}),
+        ("openai-compatible", None, {"openai_chat"}),
+        ("openai", "responses", {"openai_responses"}),
+        ("openai-compatible", "both", {"openai_chat", "openai_responses"}),
+        ("openai", "chat", {"openai_chat"}),
+    ],
+)
+def test_openai_accounts_choose_their_apis(kind: str, api: str | None, protocols: set[str]) -> None:
+    extra = {"base_url": "http://127.0.0.1:1/v1"} if kind == "openai-compatible" else {}
+    if api:
+        extra["api"] = api
+    config = build({"accounts": [account(type=kind, **extra)]})
+    assert {p.value for p in config.accounts[0].protocols} == protocols
+
+
+def test_api_is_refused_on_other_provider_types() -> None:
+    with pytest.raises(ConfigError, match=r"accounts\[0\] \(up\)\.api: only for"):
+        build({"accounts": [account(type="anthropic", api="chat")]})
