@@ -9,7 +9,7 @@ from blacksheep.contents import StreamedContent  # noqa: TID251
 
 from app.canonical.protocol import ErrorShape
 from app.core import json
-from app.core.errors import GatewayError, MethodNotAllowed, RateLimited
+from app.core.errors import ErrorKind, GatewayError, MethodNotAllowed, RateLimited
 from app.protocols.errors import error_body
 from app.services.relay import Reply
 
@@ -33,7 +33,15 @@ def error_response(
         headers.append((b"retry-after", str(max(1, round(error.retry_after))).encode()))
     if request_id:
         headers.append((b"x-switchyard-request-id", request_id.encode()))
-    return Response(error.status, headers, Content(_JSON, error_body(shape, error)))
+    return Response(status_for(shape, error), headers, Content(_JSON, error_body(shape, error)))
+
+
+def status_for(shape: ErrorShape, error: GatewayError) -> int:
+    """Anthropic clients (Claude Code, the SDK's OverloadedError) know overload as 529;
+    everyone else as 503 (PROTOCOLS.md 7.14)."""
+    if shape is ErrorShape.ANTHROPIC and error.kind is ErrorKind.OVERLOADED:
+        return 529
+    return error.status
 
 
 def reply_response(
