@@ -1,0 +1,137 @@
+"""A per-account circuit breaker.
+
+closed --(N consecutive failures, or a failure rate over the sliding window)--> open
+open --(cooldown elapsed)--> half-open: up to ``probes`` requests go through
+half-open --(a probe succeeds)--> closed;  --(a probe fails)--> open, longer cooldown
+
+The cooldown doubles on each consecutive trip, up to ``max_cooldown``. A rate
+limit is not a trip: ``hold`` keeps requests away for the upstream's
+``retry-after`` (a floor: a later, shorter hold never cuts it short).
+
+State lives in one gateway process: breakers react in microseconds to what
+this process sees, with no shared store on the request path; with several
+workers each learns on its own, at the cost of a few extra failures.
+
+All times are seconds from one monotonic clock, passed in by the caller, so
+tests drive the breaker without sleeping.
+"""
+
+from collections import deque
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class BreakerState(StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerSettings:
+    consecutive_failures: int = 5
+    window_seconds: float = 60.0
+    failure_rate: float = 0.5  # open when this share of the window failed...
+    min_window_requests: int = 20  # ...and the window holds at least this many
+    cooldown: float = 10.0
+    max_cooldown: float = 300.0
+    probes: int = 1
+
+
+class CircuitBreaker:
+    __slots__ = (
+        "_consecutive",
+        "_open_until",
+        "_probes_out",
+        "_settings",
+        "_state",
+        "_trips",
+        "_window",
+        "transitions",
+    )
+
+    def __init__(self, settings: BreakerSettings | None = None) -> None:
+        self._settings = settings or BreakerSettings()
+        self._state = BreakerState.CLOSED
+        self._consecutive = 0
+        self._window: deque[tuple[float, bool]] = deque()
+        self._open_until = 0.0
+        self._trips = 0
+        self._probes_out = 0
+        self.transitions: list[tuple[float, BreakerState]] = []
+
+    def state(self, now: float) -> BreakerState:
+        if self._state is BreakerState.OPEN and now >= self._open_until:
+            self._move(BreakerState.HALF_OPEN, now)
+        return self._state
+
+    def allow(self, now: float) -> bool:
+        """Whether a request may go to the account now (a half-open breaker counts
+        the probes it lets through)."""
+        state = self.state(now)
+        if state is BreakerState.CLOSED:
+            return True
+        if state is BreakerState.HALF_OPEN and self._probes_out < self._settings.probes:
+            self._probes_out += 1
+            return True
+        return False
+
+    def recovers_in(self, now: float) -> float:
+        """Seconds until the breaker lets a request through again (0 when it does now)."""
+        if self.state(now) is BreakerState.OPEN:
+            return self._open_until - now
+        return 0.0
+
+    def record_success(self, now: float) -> None:
+        self._remember(now, ok=True)
+        self._consecutive = 0
+        if self._state is not BreakerState.CLOSED:
+            self._trips = 0
+            self._probes_out = 0
+            self._move(BreakerState.CLOSED, now)
+
+    def record_failure(self, now: float) -> None:
+        """A failure that counts against the account's health."""
+        self._remember(now, ok=False)
+        self._consecutive += 1
+        if self.state(now) is BreakerState.HALF_OPEN or self._should_trip(now):
+            self._trip(now)
+
+    def hold(self, now: float, seconds: float) -> None:
+        """Keep requests away for ``seconds`` (a rate limit's retry-after), without
+        counting a trip: a busy account is not a broken one. Never shortens a hold."""
+        self._open_until = max(self._open_until, now + seconds)
+        self._probes_out = 0
+        self._move(BreakerState.OPEN, now)
+
+    def _should_trip(self, now: float) -> bool:
+        settings = self._settings
+        if self._consecutive >= settings.consecutive_failures:
+            return True
+        if len(self._window) < settings.min_window_requests:
+            return False
+        failures = sum(1 for _, ok in self._window if not ok)
+        return failures / len(self._window) >= settings.failure_rate
+
+    def _trip(self, now: float) -> None:
+        settings = self._settings
+        self._trips += 1
+        cooldown = min(settings.max_cooldown, settings.cooldown * 2 ** (self._trips - 1))
+        self._open_until = max(self._open_until, now + cooldown)
+        self._probes_out = 0
+        self._consecutive = 0
+        self._window.clear()
+        self._move(BreakerState.OPEN, now)
+
+    def _remember(self, now: float, *, ok: bool) -> None:
+        window = self._window
+        window.append((now, ok))
+        horizon = now - self._settings.window_seconds
+        while window and window[0][0] < horizon:
+            window.popleft()
+
+    def _move(self, state: BreakerState, now: float) -> None:
+        if state is not self._state:
+            self._state = state
+            self.transitions.append((now, state))
+            del self.transitions[:-20]

@@ -1,0 +1,100 @@
+import pytest
+
+from app.upstream.breaker import BreakerSettings, BreakerState, CircuitBreaker
+
+SETTINGS = BreakerSettings(
+    consecutive_failures=3,
+    window_seconds=10,
+    failure_rate=0.5,
+    min_window_requests=6,
+    cooldown=5,
+    max_cooldown=40,
+    probes=2,
+)
+
+
+def tripped(at: float = 0.0) -> CircuitBreaker:
+    breaker = CircuitBreaker(SETTINGS)
+    for step in range(3):
+        breaker.record_failure(at + step * 0.1)
+    return breaker
+
+
+def test_consecutive_failures_open_the_breaker_and_block_requests() -> None:
+    breaker = CircuitBreaker(SETTINGS)
+    breaker.record_failure(0)
+    breaker.record_failure(0.1)
+    assert breaker.allow(0.2)
+    breaker.record_failure(0.2)
+    assert breaker.state(0.3) is BreakerState.OPEN
+    assert not breaker.allow(0.3)
+    assert breaker.recovers_in(0.3) == pytest.approx(4.9)
+
+
+def test_a_success_resets_the_consecutive_count() -> None:
+    breaker = CircuitBreaker(SETTINGS)
+    for now in (0, 0.1):
+        breaker.record_failure(now)
+    breaker.record_success(0.2)
+    breaker.record_failure(0.3)
+    breaker.record_failure(0.4)
+    assert breaker.state(0.5) is BreakerState.CLOSED
+
+
+def test_failure_rate_over_the_window_opens_it_without_a_consecutive_run() -> None:
+    breaker = CircuitBreaker(SETTINGS)
+    for step in range(6):
+        now = step * 0.5
+        (breaker.record_failure if step % 2 else breaker.record_success)(now)
+    assert breaker.state(3.0) is BreakerState.OPEN
+
+
+def test_old_outcomes_leave_the_window() -> None:
+    breaker = CircuitBreaker(SETTINGS)
+    for step in range(5):
+        (breaker.record_failure if step % 2 else breaker.record_success)(step * 0.1)
+    breaker.record_failure(20.0)  # the earlier five are older than the 10 s window
+    assert breaker.state(20.0) is BreakerState.CLOSED
+
+
+def test_half_open_after_cooldown_lets_a_bounded_number_of_probes_through() -> None:
+    breaker = tripped()
+    assert breaker.state(5.3) is BreakerState.HALF_OPEN
+    assert [breaker.allow(5.3) for _ in range(3)] == [True, True, False]
+
+
+def test_a_successful_probe_closes_it() -> None:
+    breaker = tripped()
+    assert breaker.allow(6)
+    breaker.record_success(6.1)
+    assert breaker.state(6.2) is BreakerState.CLOSED
+    assert [state for _, state in breaker.transitions] == [
+        BreakerState.OPEN,
+        BreakerState.HALF_OPEN,
+        BreakerState.CLOSED,
+    ]
+
+
+def test_a_failed_probe_reopens_it_with_a_doubled_cooldown_up_to_the_cap() -> None:
+    breaker = tripped()
+    expected = [10, 20, 40, 40]
+    now = 5.3
+    for cooldown in expected:
+        assert breaker.allow(now)
+        breaker.record_failure(now)
+        assert breaker.recovers_in(now) == pytest.approx(cooldown)
+        now += cooldown
+
+
+def test_hold_keeps_requests_away_for_retry_after_without_counting_a_trip() -> None:
+    breaker = CircuitBreaker(SETTINGS)
+    breaker.hold(0, 30)
+    assert not breaker.allow(29.9)
+    breaker.hold(1, 2)  # a shorter hint never cuts the first one short
+    assert breaker.recovers_in(10) == pytest.approx(20)
+    assert breaker.allow(30)
+    breaker.record_success(30.1)
+    tripped_later = breaker
+    for step in range(3):
+        tripped_later.record_failure(31 + step)
+    assert tripped_later.recovers_in(33) == pytest.approx(5)  # first real trip: base cooldown
