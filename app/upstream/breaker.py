@@ -76,6 +76,13 @@ class CircuitBreaker:
             return True
         return False
 
+    def would_allow(self, now: float) -> bool:
+        """``allow`` without taking a half-open probe slot (for ranking accounts)."""
+        state = self.state(now)
+        if state is BreakerState.HALF_OPEN:
+            return self._probes_out < self._settings.probes
+        return state is BreakerState.CLOSED
+
     def recovers_in(self, now: float) -> float:
         """Seconds until the breaker lets a request through again (0 when it does now)."""
         if self.state(now) is BreakerState.OPEN:
