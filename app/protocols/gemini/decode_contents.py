@@ -42,6 +42,7 @@ from app.protocols.gemini.fields import (
     unsupported,
     wrong,
 )
+from app.protocols.gemini.media import google_file, standard_base64
 from app.protocols.gemini.signatures import from_client
 
 _ROLES = {"user": Role.USER, "function": Role.USER, "model": Role.ASSISTANT}
@@ -201,6 +202,8 @@ def _content_part(part: dict[str, Any], param: str) -> list[Part]:
         data = _dict(field(part, "fileData"), f"{param}.fileData")
         uri = required_str(field(data, "fileUri"), f"{param}.fileData.fileUri")
         mime = optional_str(field(data, "mimeType"), f"{param}.fileData.mimeType")
+        if google_file(uri):  # stored with Google: no other provider can read it (7.4)
+            return [FilePart(media_type=mime, file_id=uri)]
         return [FilePart(media_type=mime, url=uri)]
     # A part holding only a signature (or only hints such as videoMetadata).
     return [ReasoningPart(signature=signature)] if signature else []
@@ -208,7 +211,7 @@ def _content_part(part: dict[str, Any], param: str) -> list[Part]:
 
 def _inline(blob: dict[str, Any], param: str) -> Part:
     mime = required_str(field(blob, "mimeType"), f"{param}.inlineData.mimeType").lower()
-    data = required_str(field(blob, "data"), f"{param}.inlineData.data")
+    data = standard_base64(required_str(field(blob, "data"), f"{param}.inlineData.data"))
     kind, _, subtype = mime.partition("/")
     if kind == "image":
         return ImagePart(media_type=mime, data=data)

@@ -4,6 +4,10 @@ Gemini reads media only as inline bytes (``inlineData``) or as a URI it can
 resolve itself (``fileData``: Files API URIs, ``gs://`` on Vertex); it never
 fetches an ``https`` image. The gateway inlines fetched media before encoding,
 so a plain URL reaching this module is a request Gemini cannot honour.
+
+Such a URI names a file stored with Google, the Gemini form of a provider
+file id (7.4): a Gemini client's ``fileData`` decodes to ``FilePart.file_id``
+(``google_file``), which only this encoder sends on, as ``fileData`` again.
 """
 
 import re
@@ -14,6 +18,12 @@ from app.core.errors import InvalidRequest
 
 _FILES_API = re.compile(r"https://generativelanguage\.googleapis\.com/[^?#]*/files/[^/?#]+")
 _AUDIO_TYPES = {"mp3": "audio/mp3", "wav": "audio/wav"}
+_URL_SAFE = str.maketrans("-_", "+/")
+
+
+def google_file(uri: str) -> bool:
+    """``uri`` names a file Gemini holds (Files API, or ``gs://`` on Vertex)."""
+    return bool(_FILES_API.match(uri)) or uri.startswith("gs://")
 
 
 def parse_data_url(url: str) -> tuple[str | None, str] | None:
@@ -25,6 +35,17 @@ def parse_data_url(url: str) -> tuple[str | None, str] | None:
     if not comma or "base64" not in params[1:]:
         return None
     return (params[0].lower() or None), payload
+
+
+def standard_base64(data: str) -> str:
+    """``inlineData.data`` in the standard, padded base64 alphabet.
+
+    ``data`` is proto3 ``bytes``, whose JSON form may be URL-safe and unpadded;
+    python-genai sends it that way (``Part.from_bytes``), while Anthropic's
+    ``base64`` sources and OpenAI's data URLs take only the standard alphabet.
+    """
+    standard = data.translate(_URL_SAFE).rstrip("=")
+    return standard + "=" * (-len(standard) % 4)
 
 
 def media_part(part: ImagePart | FilePart | AudioPart, param: str) -> dict[str, Any]:
@@ -50,6 +71,8 @@ def _image(part: ImagePart, param: str) -> dict[str, Any]:
 def _file(part: FilePart, param: str) -> dict[str, Any]:
     if part.data:
         return _inline(part.media_type or "application/pdf", part.data)
+    if part.file_id and google_file(part.file_id):
+        return _file_data(part.file_id, part.media_type)
     if part.file_id:
         raise InvalidRequest(
             f"{param}: file_id references are not supported for this model", param=param
@@ -58,15 +81,19 @@ def _file(part: FilePart, param: str) -> dict[str, Any]:
     inline = parse_data_url(url)
     if inline is not None:
         return _inline(inline[0] or part.media_type or "application/pdf", inline[1])
-    if _FILES_API.match(url) or url.startswith("gs://"):
-        data: dict[str, Any] = {"fileUri": url}
-        if part.media_type:
-            data["mimeType"] = part.media_type
-        return {"fileData": data}
+    if google_file(url):
+        return _file_data(url, part.media_type)
     raise InvalidRequest(
         f"{param}: Gemini reads only Files API or gs:// file URIs; send the file as base64 data",
         param=param,
     )
+
+
+def _file_data(uri: str, media_type: str | None) -> dict[str, Any]:
+    data: dict[str, Any] = {"fileUri": uri}
+    if media_type:
+        data["mimeType"] = media_type
+    return {"fileData": data}
 
 
 def _inline(mime: str, data: str) -> dict[str, Any]:

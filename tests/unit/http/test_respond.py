@@ -9,11 +9,15 @@ from app.http.respond import error_response
 
 @pytest.mark.parametrize(
     ("shape", "status", "kind"),
-    [(ErrorShape.ANTHROPIC, 529, "overloaded_error"), (ErrorShape.OPENAI, 503, "server_error"),
-     (ErrorShape.GEMINI, 503, "UNAVAILABLE")],
+    [
+        (ErrorShape.ANTHROPIC, 529, "overloaded_error"),
+        (ErrorShape.OPENAI, 503, "server_error"),
+        (ErrorShape.GEMINI, 503, "UNAVAILABLE"),
+    ],
 )
-def test_overload_is_529_only_for_anthropic_clients(shape: ErrorShape, status: int,
-                                                    kind: str) -> None:
+def test_overload_is_529_only_for_anthropic_clients(
+    shape: ErrorShape, status: int, kind: str
+) -> None:
     response = error_response(shape, ServiceOverloaded("busy"))
     assert response.status == status
     assert kind in json.dumps(json.loads(response.content.body))

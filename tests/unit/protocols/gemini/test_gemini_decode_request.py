@@ -158,7 +158,7 @@ def test_media() -> None:
             [
                 TextPart("Compare the two pictures and transcribe the clip."),
                 ImagePart(media_type="image/png", data=parts[1]["inlineData"]["data"]),
-                FilePart(media_type="image/jpeg", url=f"{FILES}/abc123"),
+                FilePart(media_type="image/jpeg", file_id=f"{FILES}/abc123"),
                 AudioPart(parts[3]["inlineData"]["data"], "mp3"),
             ],
         )
@@ -173,10 +173,43 @@ def test_document() -> None:
     assert message.parts == [
         FilePart(media_type="application/pdf", data=parts[0]["inlineData"]["data"]),
         FilePart(media_type="text/csv", data=parts[1]["inlineData"]["data"]),
-        FilePart(media_type="application/pdf", url=f"{FILES}/report-2024"),
+        FilePart(media_type="application/pdf", file_id=f"{FILES}/report-2024"),
         TextPart("Summarise the report and the table."),
     ]
     assert base64.b64decode(message.parts[1].data or "").startswith(b"city,temp")
+
+
+def test_url_safe_inline_data_becomes_standard_base64() -> None:
+    """python-genai sends bytes URL-safe and unpadded; other providers take only the
+    standard alphabet, so the canonical data is standard and padded."""
+    raw = b"\xfb\xff\xbe\x89PNG"
+    url_safe = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    assert "-" in url_safe and "_" in url_safe
+    blob = {"mimeType": "image/png", "data": url_safe}
+    request = decode({"contents": [{"role": "user", "parts": [{"inlineData": blob}]}]})
+    (part,) = request.messages[0].parts
+    assert part == ImagePart(media_type="image/png", data=base64.b64encode(raw).decode())
+
+
+@pytest.mark.parametrize(
+    ("uri", "stored_with_google"),
+    [
+        (f"{FILES}/abc123", True),
+        ("gs://bucket/report.pdf", True),
+        ("https://www.youtube.com/watch?v=9hE5-98ZeCg", False),
+    ],
+)
+def test_a_file_stored_with_google_is_a_provider_file_id(
+    uri: str, stored_with_google: bool
+) -> None:
+    """Files API and gs:// URIs need Google's credentials: as a file id, every
+    other upstream rejects them (PROTOCOLS.md 7.4) instead of fetching a URL."""
+    file_data = {"fileData": {"mimeType": "video/mp4", "fileUri": uri}}
+    (part,) = decode({"contents": [{"role": "user", "parts": [file_data]}]}).messages[0].parts
+    if stored_with_google:
+        assert part == FilePart(media_type="video/mp4", file_id=uri)
+    else:
+        assert part == FilePart(media_type="video/mp4", url=uri)
 
 
 def test_thinking() -> None:

@@ -257,6 +257,16 @@ def test_media_parts() -> None:
     ]
 
 
+def test_a_file_id_stored_with_google_goes_back_as_file_data() -> None:
+    files_api = "https://generativelanguage.googleapis.com/v1beta/files/f1"
+    parts = [FilePart(media_type="image/jpeg", file_id=files_api), FilePart(file_id="gs://b/a.pdf")]
+    body = encode(Request(model="m", messages=[msg(Role.USER, *parts)]))
+    assert body["contents"][0]["parts"] == [
+        {"fileData": {"fileUri": files_api, "mimeType": "image/jpeg"}},
+        {"fileData": {"fileUri": "gs://b/a.pdf"}},
+    ]
+
+
 @pytest.mark.parametrize(
     ("request_", "param"),
     [
