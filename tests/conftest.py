@@ -14,6 +14,7 @@ import pytest
 
 from tests.e2e.harness import (
     PROVIDER_KEYS,
+    TRANSLATION_KEYS,
     Gateway,
     GatewayFactory,
     free_port,
@@ -21,6 +22,7 @@ from tests.e2e.harness import (
     session_config,
     start_gateway,
     strict_config,
+    translation_config,
 )
 from tests.fake_upstream import FakeUpstream
 
@@ -63,6 +65,21 @@ def strict_gateway(
         strict_config(fake_upstream.url, dead_url),
         env=PROVIDER_KEYS,
         name="strict",
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def translation_gateway(
+    fake_upstream: FakeUpstream, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Gateway]:
+    """One model per upstream protocol on single-protocol accounts: every request from a
+    client of another protocol is translated; loopback media URLs may be fetched."""
+    with running_gateway(
+        tmp_path_factory.mktemp("translation"),
+        translation_config(fake_upstream.url),
+        env=TRANSLATION_KEYS,
+        name="translation",
     ) as running:
         yield running
 

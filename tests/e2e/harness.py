@@ -357,3 +357,64 @@ models = ["dead-gemini"]
 name = "test"
 env = "SWITCHYARD_DEMO_KEY"
 """
+
+
+# The compatible account gets a key of its own, so a request signed for the wrong OpenAI
+# account cannot pass for the right one.
+TRANSLATION_KEYS = {**PROVIDER_KEYS, "FAKE_COMPAT_KEY": "sk-fake-compatible-provider-key"}
+
+
+def translation_config(upstream_url: str) -> str:
+    """One model per upstream protocol, each served by a single account that speaks only
+    that protocol, so a client of any other protocol is translated (never relayed)."""
+    return f"""
+default_model = "chat-model"
+
+[server]
+max_body_bytes = 4194304
+demo_chunk_delay_ms = 0
+
+[server.timeouts]
+connect = 2
+first_byte = 5
+idle = 3
+total = 30
+
+# The image-URL tests serve their image from loopback.
+[server.media]
+allow_private = true
+timeout = 5
+
+[[accounts]]
+name = "compat"
+type = "openai-compatible"
+base_url = "{upstream_url}/v1"
+api_key_env = "FAKE_COMPAT_KEY"
+models = [{{ id = "chat-model", upstream = "chat-upstream" }}]
+
+[[accounts]]
+name = "responses-only"
+type = "openai"
+api = "responses"
+base_url = "{upstream_url}/v1"
+api_key_env = "FAKE_OPENAI_KEY"
+models = [{{ id = "resp-model", upstream = "resp-upstream" }}]
+
+[[accounts]]
+name = "anthropic"
+type = "anthropic"
+base_url = "{upstream_url}"
+api_key_env = "FAKE_ANTHROPIC_KEY"
+models = [{{ id = "claude-model", upstream = "claude-upstream" }}]
+
+[[accounts]]
+name = "gemini"
+type = "gemini"
+base_url = "{upstream_url}"
+api_key_env = "FAKE_GEMINI_KEY"
+models = [{{ id = "gemini-model", upstream = "gemini-upstream" }}]
+
+[[keys]]
+name = "test"
+env = "SWITCHYARD_DEMO_KEY"
+"""
