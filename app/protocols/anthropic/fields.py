@@ -1,72 +1,32 @@
-"""Typed reads of Messages request fields.
+"""Typed reads of Messages request fields, worded like Anthropic's own 400s
+("messages.2.content.0: ...", PROTOCOLS.md 4.9)."""
 
-A client body is untrusted JSON: each read checks the type it needs and raises
-``InvalidRequest`` naming the field by its path (``messages[2].content[0].source``),
-as Anthropic's own 400s do ("messages.2.content.0: ...", PROTOCOLS.md 4.9).
-"""
+from app.protocols.fields import FieldReader, unsupported
 
-from typing import Any
+_READ = FieldReader(
+    wrong_message=lambda param, expected: f"{param}: expected {expected}",
+    missing_message=lambda param: f"{param}: field required",
+)
 
-from app.core.errors import InvalidRequest
+wrong = _READ.wrong
+required_str = _READ.required_str
+optional_str = _READ.optional_str
+required_dict = _READ.required_dict
+optional_dict = _READ.dict_or_empty  # null/absent objects read as empty here
+optional_list = _READ.optional_list
+optional_int = _READ.optional_int
+optional_float = _READ.optional_float
+optional_bool = _READ.optional_bool
 
-
-def wrong(param: str, expected: str) -> InvalidRequest:
-    return InvalidRequest(f"{param}: expected {expected}", param=param)
-
-
-def unsupported(param: str, what: str) -> InvalidRequest:
-    return InvalidRequest(f"{param}: {what} cannot be translated for this model", param=param)
-
-
-def required_str(value: Any, param: str) -> str:
-    if isinstance(value, str):
-        return value
-    if value is None:
-        raise InvalidRequest(f"{param}: field required", param=param)
-    raise wrong(param, "a string")
-
-
-def optional_str(value: Any, param: str) -> str | None:
-    return None if value is None else required_str(value, param)
-
-
-def required_dict(value: Any, param: str) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    if value is None:
-        raise InvalidRequest(f"{param}: field required", param=param)
-    raise wrong(param, "an object")
-
-
-def optional_dict(value: Any, param: str) -> dict[str, Any]:
-    """An object, with ``null``/absent read as empty."""
-    return {} if value is None else required_dict(value, param)
-
-
-def optional_list(value: Any, param: str) -> list[Any]:
-    """A list, with ``null``/absent read as empty."""
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return value
-    raise wrong(param, "an array")
-
-
-def optional_int(value: Any, param: str) -> int | None:
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-        return value
-    raise wrong(param, "an integer")
-
-
-def optional_float(value: Any, param: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    raise wrong(param, "a number")
-
-
-def optional_bool(value: Any, param: str) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    raise wrong(param, "a boolean")
+__all__ = [
+    "optional_bool",
+    "optional_dict",
+    "optional_float",
+    "optional_int",
+    "optional_list",
+    "optional_str",
+    "required_dict",
+    "required_str",
+    "unsupported",
+    "wrong",
+]

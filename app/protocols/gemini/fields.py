@@ -10,7 +10,7 @@ body is untrusted JSON: each read checks the type it needs and raises
 import re
 from typing import Any
 
-from app.core.errors import InvalidRequest
+from app.protocols.fields import FieldReader, unsupported
 
 _UPPER = re.compile(r"(?<!^)(?=[A-Z])")
 
@@ -29,64 +29,32 @@ def has(obj: dict[str, Any], name: str) -> bool:
     return name in obj or snake(name) in obj
 
 
-def wrong(param: str, expected: str) -> InvalidRequest:
-    return InvalidRequest(f"Invalid value at '{param}': expected {expected}", param=param)
+_READ = FieldReader(
+    wrong_message=lambda param, expected: f"Invalid value at '{param}': expected {expected}",
+    missing_message=lambda param: f"{param}: field required",
+    int_strings=True,
+)
 
+wrong = _READ.wrong
+optional_dict = _READ.dict_or_empty  # null/absent objects read as empty here
+optional_list = _READ.optional_list
+optional_str = _READ.optional_str
+required_str = _READ.required_str
+optional_int = _READ.optional_int
+optional_float = _READ.optional_float
+optional_bool = _READ.optional_bool
 
-def unsupported(param: str, what: str) -> InvalidRequest:
-    return InvalidRequest(f"{param}: {what} cannot be translated for this model", param=param)
-
-
-def optional_dict(value: Any, param: str) -> dict[str, Any]:
-    """An object, with ``null``/absent read as empty."""
-    if value is None:
-        return {}
-    if isinstance(value, dict):
-        return value
-    raise wrong(param, "an object")
-
-
-def optional_list(value: Any, param: str) -> list[Any]:
-    """A list, with ``null``/absent read as empty."""
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return value
-    raise wrong(param, "an array")
-
-
-def optional_str(value: Any, param: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise wrong(param, "a string")
-
-
-def required_str(value: Any, param: str) -> str:
-    if isinstance(value, str):
-        return value
-    if value is None:
-        raise InvalidRequest(f"{param}: field required", param=param)
-    raise wrong(param, "a string")
-
-
-def optional_int(value: Any, param: str) -> int | None:
-    """An integer; proto3 JSON also spells int64 values as strings (``"1024"``)."""
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-        return value
-    if isinstance(value, str) and value.lstrip("-").isdigit():
-        return int(value)
-    raise wrong(param, "an integer")
-
-
-def optional_float(value: Any, param: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    raise wrong(param, "a number")
-
-
-def optional_bool(value: Any, param: str) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    raise wrong(param, "a boolean")
+__all__ = [
+    "field",
+    "has",
+    "optional_bool",
+    "optional_dict",
+    "optional_float",
+    "optional_int",
+    "optional_list",
+    "optional_str",
+    "required_str",
+    "snake",
+    "unsupported",
+    "wrong",
+]

@@ -5,68 +5,15 @@ raises ``InvalidRequest`` naming the field by its path (``messages[2].content``)
 the way OpenAI itself names fields in its 400s (PROTOCOLS.md 2.8).
 """
 
-from typing import Any
+from app.protocols.fields import OPENAI_FIELDS as _READ
 
-from app.core.errors import InvalidRequest
-
-
-def wrong(param: str, expected: str) -> InvalidRequest:
-    return InvalidRequest(f"Invalid type for '{param}': expected {expected}.", param=param)
-
-
-def optional_str(value: Any, param: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise wrong(param, "a string")
-
-
-def required_str(value: Any, param: str) -> str:
-    if isinstance(value, str):
-        return value
-    if value is None:
-        raise InvalidRequest(f"Missing required parameter: '{param}'.", param=param)
-    raise wrong(param, "a string")
-
-
-def optional_dict(value: Any, param: str) -> dict[str, Any] | None:
-    if value is None or isinstance(value, dict):
-        return value
-    raise wrong(param, "an object")
-
-
-def required_dict(value: Any, param: str) -> dict[str, Any]:
-    found = optional_dict(value, param)
-    if found is None:
-        raise InvalidRequest(f"Missing required parameter: '{param}'.", param=param)
-    return found
-
-
-def optional_list(value: Any, param: str) -> list[Any]:
-    """A list, with ``null``/absent read as empty."""
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return value
-    raise wrong(param, "an array")
-
-
-def optional_bool(value: Any, param: str) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    raise wrong(param, "a boolean")
-
-
-def optional_int(value: Any, param: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise wrong(param, "an integer")
-
-
-def optional_float(value: Any, param: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    raise wrong(param, "a number")
+wrong = _READ.wrong
+missing = _READ.missing
+optional_str = _READ.optional_str
+required_str = _READ.required_str
+optional_dict = _READ.optional_dict
+required_dict = _READ.required_dict
+optional_list = _READ.optional_list
+optional_bool = _READ.optional_bool
+optional_int = _READ.optional_int
+optional_float = _READ.optional_float
