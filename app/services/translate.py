@@ -91,71 +91,58 @@ class Translator:
     async def handle(
         self, job: "Job", *, model_config: ModelConfig | None, operation: Operation
     ) -> Translated:
-        client, upstream, target, view, record = (
-            job.client,
-            job.upstream,
-            job.target,
-            job.view,
-            job.record,
-        )
-        path_model, public_model = job.path_model, job.public_model
-        request = CODECS[client].decode_request(view.body, path_model)
-        request.model = public_model
+        source, target = CODECS[job.client], CODECS[job.upstream]
+        request = source.decode_request(job.view.body, job.path_model)
+        request.model = job.public_model
         request.stream = operation is Operation.STREAM
-        await inline_media(request, upstream, self._media)
-        names = CODECS[upstream].names()
+        await inline_media(request, job.upstream, self._media)
+        names = target.names()
         limit = model_config.max_output_tokens if model_config else None
-        legacy = target.account.config.type is ProviderType.OPENAI_COMPATIBLE
-        upstream_body = CODECS[upstream].encode_request(
-            request, target.upstream_model, names, limit, legacy
-        )
-        url = target.account.url(upstream, operation, target.upstream_model, True)
-        response = await self._send(target, upstream, url, upstream_body, record)
+        account = job.target.account
+        legacy = account.config.type is ProviderType.OPENAI_COMPATIBLE
+        body = target.encode_request(request, job.target.upstream_model, names, limit, legacy)
+        url = account.url(job.upstream, operation, job.target.upstream_model, True)
+        response = await self._send(job.target, job.upstream, url, body, job.record)
         if response.status >= 400:
-            raise await self._failure(response, record)
+            raise await self._failure(response, job.record)
         if operation is Operation.STREAM:
-            decoder = CODECS[upstream].stream_decoder(names, True)
-            encoder = CODECS[client].stream_encoder(view)
-            stream = self._stream(response, decoder, encoder, public_model, record)
-            return Translated(200, "text/event-stream", stream=stream)
-        raw = await self._read(response, record)
+            stream = self._stream(
+                response,
+                target.stream_decoder(names, True),
+                source.stream_encoder(job.view),
+                job.public_model,
+                job.record,
+            )
+            return Translated(200, _stream_type(job), stream=stream)
+        raw = await self._read(response, job.record)
         try:
-            reply = CODECS[upstream].decode_response(json.loads(raw), names)
+            reply = target.decode_response(json.loads(raw), names)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            self._finish(record, 502, "upstream_error", f"unreadable reply: {exc}")
+            self._finish(job.record, 502, "upstream_error", f"unreadable reply: {exc}")
             raise UpstreamUnavailable(
                 "The upstream sent a reply the gateway could not read."
             ) from exc
-        reply.model = public_model
-        record.usage = reply.usage
-        self._finish(record, 200, "ok", None)
-        return Translated(200, "application/json", CODECS[client].encode_response(reply, view))
+        reply.model = job.public_model
+        job.record.usage = reply.usage
+        self._finish(job.record, 200, "ok", None)
+        return Translated(200, "application/json", source.encode_response(reply, job.view))
 
     async def count(self, job: "Job") -> Translated:
         """Token counting for a client of another protocol: the upstream's own counter
         where it has one, else (or when it fails) a local estimate, labelled as such."""
-        client, upstream, target, view, record = (
-            job.client,
-            job.upstream,
-            job.target,
-            job.view,
-            job.record,
-        )
-        path_model, public_model = job.path_model, job.public_model
-        body = view.body
+        body = job.view.body
         embedded = body.get("generateContentRequest") or body.get("generate_content_request")
-        if client is WireProtocol.GEMINI and isinstance(embedded, dict):
+        if job.client is WireProtocol.GEMINI and isinstance(embedded, dict):
             body = embedded
-        request = CODECS[client].decode_request(body, path_model)
-        request.model = public_model
-        tokens = await self._count_upstream(request, upstream, target, record)
+        request = CODECS[job.client].decode_request(body, job.path_model)
+        request.model = job.public_model
+        tokens = await self._count_upstream(request, job.upstream, job.target, job.record)
         source = "upstream"
         if tokens is None:
             tokens, source = estimate_request_tokens(count_texts(request)), "estimate"
-        self._finish(record, 200, "ok", None)
-        reply = (
-            {"totalTokens": tokens} if client is WireProtocol.GEMINI else {"input_tokens": tokens}
-        )
+        self._finish(job.record, 200, "ok", None)
+        gemini = job.client is WireProtocol.GEMINI
+        reply = {"totalTokens": tokens} if gemini else {"input_tokens": tokens}
         return Translated(
             200,
             "application/json",
@@ -310,6 +297,13 @@ _COUNTERS = {
         "input_tokens",
     ),
 }
+
+
+def _stream_type(job: "Job") -> str:
+    """Gemini streams without ``alt=sse`` are one JSON array, not server-sent events."""
+    if job.client is WireProtocol.GEMINI and not job.view.gemini_sse:
+        return "application/json"
+    return "text/event-stream"
 
 
 def _encode(

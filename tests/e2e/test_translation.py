@@ -18,12 +18,13 @@ from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 from aiohttp import web
 from google.genai import types
 
 from tests.e2e.clients import anthropic_client, genai_client, only_request, openai_client
-from tests.e2e.harness import Gateway
+from tests.e2e.harness import CLIENT_KEY, Gateway
 from tests.e2e.translation import (
     FINISHED,
     MODEL,
@@ -229,3 +230,26 @@ def test_image_url_is_fetched_and_inlined_for_gemini(
     assert image_server.hits == ["/pixel.png"]
     body = assert_reached(only_request(upstream), "gemini", stream=False)
     assert _images_received("gemini", body) == [("image/png", PNG)]
+
+
+def test_gemini_json_array_stream_from_another_protocol(
+    translation_gateway: Gateway, upstream: FakeUpstream
+) -> None:
+    """Without ``alt=sse`` a Gemini stream is one JSON array, and says so in its type."""
+    text = "an array, not events"
+    upstream.script({"text": text})
+    url = f"{translation_gateway.url}/v1beta/models/{MODEL['anthropic']}:streamGenerateContent"
+    body = {"contents": [{"role": "user", "parts": [{"text": PROMPT}]}]}
+    with httpx.Client(timeout=10) as client:
+        response = client.post(url, json=body, headers={"x-goog-api-key": CLIENT_KEY})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    chunks = response.json()
+    streamed = "".join(
+        part.get("text", "")
+        for chunk in chunks
+        for candidate in chunk.get("candidates", [])
+        for part in candidate.get("content", {}).get("parts", [])
+    )
+    assert streamed == text
+    assert chunks[-1]["candidates"][0]["finishReason"] == "STOP"
