@@ -247,6 +247,13 @@ class Translator:
         except (asyncio.CancelledError, GeneratorExit):
             state.outcome = "client_disconnected"
             raise
+        except Exception:
+            # A stream the decoders cannot follow must still end visibly failed,
+            # never as a cut that looks like a clean end.
+            log.exception("could not translate an upstream stream")
+            state.outcome, state.error = "error", "untranslatable upstream stream"
+            message = "The upstream sent a stream the gateway could not translate."
+            yield encoder.encode(StreamError(502, "upstream_unavailable", message))
         finally:
             if state.outcome == "ok" and state.ended:
                 response.release()

@@ -81,7 +81,7 @@ class _ContentsReader:
             param = f"contents[{index}]"
             if not isinstance(content, dict):
                 raise wrong(param, "an object")
-            role = field(content, "role") or "user"
+            role = optional_str(field(content, "role"), f"{param}.role") or "user"
             if role not in _ROLES:
                 raise wrong(f"{param}.role", "'user' or 'model'")
             parts = optional_list(field(content, "parts"), f"{param}.parts")

@@ -112,7 +112,7 @@ def decode_tool_choice(value: Any) -> ToolChoice | None:
             )
         return ToolChoice(_MODES[value])
     choice = required_dict(value, "tool_choice")
-    kind = choice.get("type")
+    kind = optional_str(choice.get("type"), "tool_choice.type")
     if kind in _NAMED:
         return ToolChoice(ToolChoiceMode.TOOL, required_str(choice.get("name"), "tool_choice.name"))
     if kind == "allowed_tools":
@@ -159,10 +159,14 @@ def strict_compatible(schema: Any) -> bool:
     if not isinstance(schema, dict):
         return True
     if schema.get("type") == "object":
+        # Client schemas are untrusted: odd shapes simply are not strict.
         properties = schema.get("properties") or {}
+        required = schema.get("required") or []
         if schema.get("additionalProperties") is not False:
             return False
-        if set(schema.get("required") or ()) != set(properties):
+        if not isinstance(properties, dict) or not isinstance(required, list):
+            return False
+        if {name for name in required if isinstance(name, str)} != set(properties):
             return False
     return all(
         strict_compatible(node)
