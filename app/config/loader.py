@@ -18,6 +18,7 @@ from app.config.model import (
     DEFAULT_BASE_URL,
     AccountConfig,
     Config,
+    FailoverSettings,
     KeyConfig,
     MediaSettings,
     ModelConfig,
@@ -96,7 +97,8 @@ def _resolve(data: dict[str, Any], env: Mapping[str, str], source: str) -> Confi
 def _server(raw: dict[str, Any]) -> ServerSettings:
     timeouts = Timeouts(**raw.pop("timeouts", {}))
     media = MediaSettings(**raw.pop("media", {}))
-    return ServerSettings(timeouts=timeouts, media=media, **raw)
+    failover = FailoverSettings(**raw.pop("failover", {}))
+    return ServerSettings(timeouts=timeouts, media=media, failover=failover, **raw)
 
 
 def _account(index: int, raw: dict[str, Any], env: Mapping[str, str]) -> AccountConfig:
@@ -132,6 +134,12 @@ def _account(index: int, raw: dict[str, Any], env: Mapping[str, str]) -> Account
         models=served,
         headers=tuple((name.lower(), value) for name, value in raw.get("headers", {}).items()),
         api=raw.get("api"),
+        priority=raw.get("priority", 0),
+        weight=raw.get("weight", 1.0),
+        region=raw.get("region"),
+        max_concurrency=raw.get("max_concurrency"),
+        max_waiting=raw.get("max_waiting", 0),
+        max_wait=raw.get("max_wait", 0.0),
         gemini_api_version=raw.get("gemini_api_version", "v1beta"),
     )
 

@@ -60,6 +60,12 @@ class MediaSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class FailoverSettings:
+    max_attempts: int = 3  # accounts tried for one request
+    deadline: float = 120.0  # seconds; no new attempt starts after this
+
+
+@dataclass(frozen=True, slots=True)
 class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8080
@@ -69,6 +75,8 @@ class ServerSettings:
     pool_connections: int = 256
     demo_chunk_delay_ms: int = 20
     media: MediaSettings = field(default_factory=MediaSettings)
+    failover: FailoverSettings = field(default_factory=FailoverSettings)
+    region: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +116,12 @@ class AccountConfig:
     # Responses-only models (o3-pro, codex models) want "responses": Chat
     # clients are then translated to it.
     api: str | None = None
+    priority: int = 0  # lower is preferred; higher tiers are failover
+    weight: float = 1.0
+    region: str | None = None
+    max_concurrency: int | None = None
+    max_waiting: int = 0  # requests that may queue for a slot when it is full...
+    max_wait: float = 0.0  # ...for at most this many seconds
     gemini_api_version: str = "v1beta"
 
     @property

@@ -43,6 +43,8 @@ _MEDIA = _table(
     }
 )
 
+_FAILOVER = _table({"max_attempts": _opt(cs.int_schema(ge=1, le=20)), "deadline": _opt(_SECONDS)})
+
 _SERVER = _table(
     {
         "host": _opt(cs.str_schema(min_length=1)),
@@ -53,6 +55,8 @@ _SERVER = _table(
         "demo_chunk_delay_ms": _opt(cs.int_schema(ge=0, le=10_000)),
         "timeouts": _opt(_TIMEOUTS),
         "media": _opt(_MEDIA),
+        "failover": _opt(_FAILOVER),
+        "region": _opt(_NAME),
     }
 )
 
@@ -84,6 +88,12 @@ _ACCOUNT = _table(
         "models": _req(cs.list_schema(_SERVED_MODEL, min_length=1)),
         "headers": _opt(cs.dict_schema(cs.str_schema(min_length=1), cs.str_schema())),
         "api": _opt(cs.literal_schema(["chat", "responses", "both"])),
+        "priority": _opt(cs.int_schema(ge=0, le=1000)),
+        "weight": _opt(cs.float_schema(gt=0, le=1_000_000)),
+        "region": _opt(_NAME),
+        "max_concurrency": _opt(cs.int_schema(ge=1, le=100_000)),
+        "max_waiting": _opt(cs.int_schema(ge=0, le=100_000)),
+        "max_wait": _opt(cs.float_schema(ge=0, le=600)),
         "gemini_api_version": _opt(cs.literal_schema(["v1beta", "v1", "v1alpha"])),
     }
 )

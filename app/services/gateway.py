@@ -6,6 +6,7 @@ from app.services.ledger import Ledger
 from app.services.relay import Relay
 from app.upstream.accounts import Account, auth_headers
 from app.upstream.demo import DemoTransport
+from app.upstream.pool import Pool
 from app.upstream.registry import Registry
 from app.upstream.transport import MediaFetcher, Pools, Transport, origin_of
 
@@ -25,8 +26,14 @@ class Gateway:
         self.media = MediaFetcher(
             max_bytes=media.max_bytes, timeout=media.timeout, allow_private=media.allow_private
         )
+        self.pool = Pool(config.accounts, region=config.server.region)
         self.relay = Relay(
-            self.registry, self.ledger, self.media, max_response_bytes=MAX_RESPONSE_BYTES
+            self.registry,
+            self.ledger,
+            self.media,
+            self.pool,
+            max_response_bytes=MAX_RESPONSE_BYTES,
+            failover=config.server.failover,
         )
         self.ready = False
 

@@ -16,14 +16,31 @@ from typing import Any
 
 from app.canonical.protocol import WireProtocol
 from app.canonical.usage import Usage
+from app.config.model import FailoverSettings
 from app.core import json
-from app.core.errors import GatewayError
+from app.core.errors import (
+    GatewayError,
+    RateLimited,
+    ServiceOverloaded,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from app.services.auth import Caller
 from app.services.codecs import ClientView
 from app.services.ledger import Ledger, UsageRecord
 from app.services.translate import Job, Translator
-from app.services.wires import BODY_USAGE, StreamTap, stream_error, stream_tap
+from app.services.wires import (
+    BODY_USAGE,
+    StreamTap,
+    in_band_error,
+    only_preamble,
+    stream_error,
+    stream_tap,
+)
 from app.upstream.accounts import ANTHROPIC_VERSION, Operation, upstream_protocol
+from app.upstream.failures import RETRYABLE, FailureClass, classify_status, retry_after_seconds
+from app.upstream.limiter import ConcurrencyLimit, Full
+from app.upstream.pool import Pool
 from app.upstream.registry import Registry, Target
 from app.upstream.transport import MediaFetcher, UpstreamRequest, UpstreamResponse
 
@@ -77,15 +94,70 @@ class Reply:
 
 class Relay:
     def __init__(
-        self, registry: Registry, ledger: Ledger, media: MediaFetcher, *, max_response_bytes: int
+        self,
+        registry: Registry,
+        ledger: Ledger,
+        media: MediaFetcher,
+        pool: Pool,
+        *,
+        max_response_bytes: int,
+        failover: FailoverSettings,
     ) -> None:
         self._registry = registry
         self._ledger = ledger
+        self._pool = pool
+        self._failover = failover
         self._max_response_bytes = max_response_bytes
         self._translator = Translator(media, self._finish, max_response_bytes=max_response_bytes)
 
     async def handle(self, call: Call) -> Reply:
-        model, target = self._target(call)
+        """Try the model's accounts in the pool's order until one answers, failing over
+        on retryable failures as long as nothing has reached the client."""
+        resolution = self._registry.resolve(call.requested_model, models_route=call.models_route)
+        order = self._pool.order(resolution.targets, call.protocol)
+        order = order[: self._failover.max_attempts]
+        deadline = _now() + self._failover.deadline
+        last: Reply | GatewayError | None = None
+        for position, target in enumerate(order):
+            final = position == len(order) - 1 or _now() >= deadline
+            state = self._pool.state(target.account.name)
+            if not await _admit(state.limit, target, final):
+                continue
+            try:
+                outcome = await self._attempt(call, resolution.model, target, final)
+            except FailedAttempt as failed:
+                state.limit.release()
+                self._pool.failed(target.account.name, failed.failure, failed.retry_after)
+                if final:
+                    raise failed.error from None
+                last = failed.error
+                continue
+            except BaseException:
+                state.limit.release()
+                raise
+            return self._settle(target.account.name, state.limit, outcome)
+        if isinstance(last, _ReplyError):
+            return last.reply  # the upstream's own error reply, unchanged
+        if isinstance(last, GatewayError):
+            raise last
+        raise RateLimited("Every account serving this model is busy; retry shortly.", retry_after=1)
+
+    def _settle(self, name: str, limit: ConcurrencyLimit, reply: Reply) -> Reply:
+        """Report the outcome to the pool; free the slot now, or when a stream ends."""
+        failure = classify_status(reply.status, reply.body)
+        if failure is None:
+            self._pool.succeeded(name)
+        else:
+            self._pool.failed(name, failure, retry_after_seconds(dict(reply.headers)))
+        if reply.stream is None:
+            limit.release()
+            return reply
+        reply.stream = _releasing(reply.stream, limit)
+        return reply
+
+    async def _attempt(self, call: Call, model: str, target: Target, final: bool) -> Reply:
+        """One account's try. Raises ``FailedAttempt`` for a failure another account may
+        not have (the pool decides what it means for this one)."""
         upstream = upstream_protocol(call.protocol, target.account)
         record = UsageRecord(
             request_id=call.request_id,
@@ -98,12 +170,41 @@ class Relay:
             stream=call.stream,
             started=_now(),
         )
-        if upstream is not call.protocol:
-            return await self._translate(call, model, target, upstream, record)
-        return await self._relay(call, target, record)
+        try:
+            if upstream is not call.protocol:
+                reply = await self._translate(call, model, target, upstream, record, final)
+            else:
+                reply = await self._relay(call, target, record, final)
+        except (UpstreamUnavailable, UpstreamTimeout) as exc:
+            failure = (
+                FailureClass.TIMEOUT
+                if isinstance(exc, UpstreamTimeout)
+                else (FailureClass.CONNECTION)
+            )
+            status = getattr(exc, "upstream_status", None)
+            if status is not None:
+                failure = classify_status(status) or FailureClass.TRANSIENT
+            raise FailedAttempt(failure, getattr(exc, "retry_after", None), exc) from exc
+        except (RateLimited, ServiceOverloaded) as exc:  # translated upstream 429 / 503 / 529
+            failure = (
+                FailureClass.RATE_LIMIT if isinstance(exc, RateLimited) else FailureClass.OVERLOADED
+            )
+            raise FailedAttempt(failure, getattr(exc, "retry_after", None), exc) from exc
+        if not final and reply.stream is None:
+            status_failure = classify_status(reply.status, reply.body)
+            if status_failure is not None and status_failure in FAILOVER:
+                retry_after = retry_after_seconds(dict(reply.headers))
+                raise FailedAttempt(status_failure, retry_after, reply)
+        return reply
 
     async def _translate(
-        self, call: Call, model: str, target: Target, upstream: WireProtocol, record: UsageRecord
+        self,
+        call: Call,
+        model: str,
+        target: Target,
+        upstream: WireProtocol,
+        record: UsageRecord,
+        final: bool,
     ) -> Reply:
         view = ClientView(
             json.loads(call.body), include_usage=call.include_usage, gemini_sse=call.gemini_sse
@@ -113,7 +214,10 @@ class Relay:
             result = await self._translator.count(job)
         else:
             result = await self._translator.handle(
-                job, model_config=self._registry.model(model), operation=call.operation
+                job,
+                model_config=self._registry.model(model),
+                operation=call.operation,
+                final=final,
             )
         headers = [
             ("content-type", result.content_type),
@@ -122,7 +226,7 @@ class Relay:
         ]
         return Reply(result.status, headers, body=result.body, stream=result.stream)
 
-    async def _relay(self, call: Call, target: Target, record: UsageRecord) -> Reply:
+    async def _relay(self, call: Call, target: Target, record: UsageRecord, final: bool) -> Reply:
         """Same protocol on both sides: the bytes pass through."""
         request = _upstream_request(call, target)
         try:
@@ -137,16 +241,40 @@ class Relay:
             tap = stream_tap(
                 call.protocol, hide_usage_chunk=not call.include_usage, gemini_sse=call.gemini_sse
             )
-            return Reply(response.status, headers, stream=self._stream(call, response, tap, record))
+            chunks = aiter(response.chunks())
+            first = await self._first_events(call, response, tap, chunks, record)
+            if not final and in_band_error(call.protocol, first):
+                # The upstream said 200, then failed before anything real: another
+                # account may still answer (PROTOCOLS.md E11, USER-PAIN 6).
+                response.close()
+                self._finish(record, record.status, "upstream_error", _snippet(first))
+                raise UpstreamUnavailable(
+                    f"in-band error before the first event: {_snippet(first)[:200]}"
+                )
+            stream = self._stream(call, response, tap, record, first, chunks)
+            return Reply(response.status, headers, stream=stream)
         return Reply(response.status, headers, body=await self._read(call, response, record))
 
-    def _target(self, call: Call) -> tuple[str, Target]:
-        """The public model name and the account that will serve it."""
-        resolution = self._registry.resolve(call.requested_model, models_route=call.models_route)
-        # Prefer an account of the client's own protocol (byte-for-byte relay);
-        # account selection, failover and breakers come with the account pool.
-        targets = resolution.for_protocol(call.protocol) or resolution.targets
-        return resolution.model, targets[0]
+    async def _first_events(
+        self,
+        call: Call,
+        response: UpstreamResponse,
+        tap: StreamTap,
+        chunks: AsyncIterator[bytes],
+        record: UsageRecord,
+    ) -> bytes:
+        """The stream's bytes up to its first meaningful event (or its end)."""
+        first = b""
+        try:
+            async for chunk in chunks:
+                first += tap.feed(chunk)
+                if first and not only_preamble(call.protocol, first):
+                    break
+        except GatewayError as exc:
+            response.close()
+            self._finish(record, exc.status, "upstream_error", exc.message)
+            raise
+        return first
 
     async def _read(self, call: Call, response: UpstreamResponse, record: UsageRecord) -> bytes:
         try:
@@ -164,11 +292,19 @@ class Relay:
         return body
 
     async def _stream(
-        self, call: Call, response: UpstreamResponse, tap: StreamTap, record: UsageRecord
+        self,
+        call: Call,
+        response: UpstreamResponse,
+        tap: StreamTap,
+        record: UsageRecord,
+        first: bytes,
+        chunks: AsyncIterator[bytes],
     ) -> AsyncIterator[bytes]:
-        outcome, error, sent = "ok", None, 0
+        outcome, error, sent = "ok", None, len(first)
         try:
-            async for chunk in response.chunks():
+            if first:
+                yield first
+            async for chunk in chunks:
                 out = tap.feed(chunk)
                 if out:
                     sent += len(out)
@@ -281,3 +417,52 @@ def _snippet(body: bytes) -> str:
 
 def _now() -> float:
     return time.perf_counter()
+
+
+class FailedAttempt(Exception):
+    """An account's try failed in a way the next account may not: ``error`` is what the
+    client gets if no other account answers."""
+
+    def __init__(
+        self, failure: FailureClass, retry_after: float | None, error: GatewayError | Reply
+    ) -> None:
+        super().__init__(failure.value)
+        self.failure = failure
+        self.retry_after = retry_after
+        self.error = error if isinstance(error, GatewayError) else _ReplyError(error)
+
+
+class _ReplyError(GatewayError):
+    """An upstream error reply kept as is, to be returned if it was the last word."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(f"upstream answered {reply.status}")
+        self.reply = reply
+        self.status = reply.status
+
+
+# Failure classes worth another account: everything but the request's own fault.
+FAILOVER = RETRYABLE | {FailureClass.CREDENTIAL}
+
+
+async def _admit(limit: ConcurrencyLimit, target: Target, final: bool) -> bool:
+    """Take a slot on the account: at once, or (for the last candidate) after a bounded
+    wait; False when it is full and another account can be tried instead."""
+    if limit.try_acquire():
+        return True
+    config = target.account.config
+    if not final or config.max_waiting == 0:
+        return False
+    try:
+        await limit.acquire(config.max_wait)
+    except Full:
+        return False
+    return True
+
+
+async def _releasing(stream: AsyncIterator[bytes], limit: ConcurrencyLimit) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in stream:
+            yield chunk
+    finally:
+        limit.release()

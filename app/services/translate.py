@@ -89,7 +89,12 @@ class Translator:
         self._max_response_bytes = max_response_bytes
 
     async def handle(
-        self, job: "Job", *, model_config: ModelConfig | None, operation: Operation
+        self,
+        job: "Job",
+        *,
+        model_config: ModelConfig | None,
+        operation: Operation,
+        final: bool = True,
     ) -> Translated:
         source, target = CODECS[job.client], CODECS[job.upstream]
         request = source.decode_request(job.view.body, job.path_model)
@@ -106,12 +111,23 @@ class Translator:
         if response.status >= 400:
             raise await self._failure(response, job.record)
         if operation is Operation.STREAM:
+            decoder = target.stream_decoder(names, True)
+            chunks = aiter(response.chunks())
+            first = await self._first_events(response, decoder, chunks, job.record)
+            if not final and any(isinstance(event, StreamError) for event in first):
+                # An in-band error before anything real: another account may answer.
+                response.close()
+                message = next(e.message for e in first if isinstance(e, StreamError))
+                self._finish(job.record, job.record.status, "upstream_error", message)
+                raise UpstreamUnavailable(f"in-band error before the first event: {message}")
             stream = self._stream(
                 response,
-                target.stream_decoder(names, True),
+                decoder,
                 source.stream_encoder(job.view),
                 job.public_model,
                 job.record,
+                first,
+                chunks,
             )
             return Translated(200, _stream_type(job), stream=stream)
         raw = await self._read(response, job.record)
@@ -218,8 +234,31 @@ class Translator:
     async def _failure(self, response: UpstreamResponse, record: UsageRecord) -> GatewayError:
         raw = await self._read(response, record)
         error = upstream_failure(response.status, raw, response.headers.get("retry-after"))
+        # The pool classifies the failure by the upstream's own status, not the
+        # status family the client is shown.
+        error.upstream_status = response.status  # type: ignore[attr-defined]
         self._finish(record, response.status, "upstream_error", error.message)
         return error
+
+    async def _first_events(
+        self,
+        response: UpstreamResponse,
+        decoder: StreamDecoder,
+        chunks: AsyncIterator[bytes],
+        record: UsageRecord,
+    ) -> list[StreamEvent]:
+        """Decoded events up to the first one past ``StreamStart`` (or the stream's end)."""
+        events: list[StreamEvent] = []
+        try:
+            async for chunk in chunks:
+                events += decoder.feed(chunk)
+                if any(not isinstance(event, StreamStart) for event in events):
+                    return events
+        except GatewayError as exc:
+            response.close()
+            self._finish(record, exc.status, "upstream_error", exc.message)
+            raise
+        return events + decoder.finish()
 
     async def _stream(
         self,
@@ -228,10 +267,15 @@ class Translator:
         encoder: StreamEncoder,
         public_model: str,
         record: UsageRecord,
+        first: list[StreamEvent],
+        chunks: AsyncIterator[bytes],
     ) -> AsyncIterator[bytes]:
         state = _StreamState()
         try:
-            async for chunk in response.chunks():
+            out = _encode(first, encoder, public_model, state)
+            if out:
+                yield out
+            async for chunk in chunks if not state.ended else _nothing():
                 out = _encode(decoder.feed(chunk), encoder, public_model, state)
                 if out:
                     yield out
@@ -304,6 +348,11 @@ _COUNTERS = {
         "input_tokens",
     ),
 }
+
+
+async def _nothing() -> AsyncIterator[bytes]:
+    return
+    yield b""
 
 
 def _stream_type(job: "Job") -> str:

@@ -7,6 +7,7 @@ from app.canonical.protocol import WireProtocol
 from app.canonical.response import StreamError
 from app.canonical.usage import Usage
 from app.core.errors import GatewayError
+from app.core.sse import event_data, event_name, split_events
 from app.protocols.anthropic.encode import MessagesStreamEncoder
 from app.protocols.anthropic.usage import MessagesStreamTap
 from app.protocols.anthropic.usage import read_body_usage as anthropic_usage
@@ -81,3 +82,25 @@ def stream_error(
         return frame
     body = frame.removeprefix(b"data: ").rstrip(b"\r\n")
     return (b",\r\n" if sent_bytes > 1 else b"") + body + b"]"
+
+
+# Events that open a stream before anything the upstream decided: an in-band
+# error may still follow them (Responses sends `error` after `response.created`,
+# Bifrost#5395), so failover waits past them.
+_PREAMBLE = (b"response.created", b"response.in_progress", b"ping")
+
+
+def only_preamble(protocol: WireProtocol, aligned: bytes) -> bool:
+    return all(any(name in event for name in _PREAMBLE) for event in split_events(aligned))
+
+
+def in_band_error(protocol: WireProtocol, aligned: bytes) -> bool:
+    """Whether the first events of a 200 stream are the upstream's error
+    (Anthropic/Responses ``event: error``, ``response.failed``, a Chat or Gemini
+    ``{"error": ...}`` data line)."""
+    for event in split_events(aligned):
+        if event_name(event) in (b"error", b"response.failed"):
+            return True
+        if event_data(event).lstrip()[:9] in (b'{"error":', b'{"error" '):
+            return True
+    return False

@@ -50,7 +50,9 @@ def test_an_untranslatable_stream_ends_with_the_clients_in_stream_error() -> Non
         encoder = CODECS[WireProtocol.ANTHROPIC].stream_encoder(ClientView(body={}))
         response = OneChunk()
         record = UsageRecord("r", "k", "anthropic", "m")
-        stream = translator._stream(response, BrokenDecoder(), encoder, "m", record)
+        stream = translator._stream(
+            response, BrokenDecoder(), encoder, "m", record, [], aiter(response.chunks())
+        )
         out = b"".join([chunk async for chunk in stream])
         assert response.closed and not response.released
         return out

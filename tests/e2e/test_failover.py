@@ -1,0 +1,182 @@
+"""Failover between accounts: retryable failures move the request to the next account
+while nothing has reached the client; client errors do not; breakers and cooldowns
+remember what happened (issue: the account pool).
+
+Two Anthropic accounts on the fake serve ``pool-model``: ``primary`` (priority 0, upstream
+name ``primary-up``) and ``backup`` (priority 1, ``backup-up``), so the fake's scripts can
+target one of them by model name. Each test starts its own gateway: pool state is per
+process and must not leak between tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.harness import CLIENT_KEY, PROVIDER_KEYS, Gateway, GatewayFactory
+from tests.fake_upstream import FakeUpstream
+
+pytestmark = pytest.mark.e2e
+
+OVERLOADED_EVENT = (
+    'event: error\ndata: {"type":"error","error":{"type":"overloaded_error",'
+    '"message":"Overloaded"}}\n\n'
+)
+
+
+def pool_config(upstream_url: str) -> str:
+    return f"""
+[server]
+demo_chunk_delay_ms = 0
+[server.timeouts]
+connect = 2
+first_byte = 1
+idle = 2
+total = 30
+[server.failover]
+max_attempts = 3
+
+[[accounts]]
+name = "primary"
+type = "anthropic"
+base_url = "{upstream_url}"
+api_key_env = "FAKE_ANTHROPIC_KEY"
+priority = 0
+models = [{{ id = "pool-model", upstream = "primary-up" }}]
+
+[[accounts]]
+name = "backup"
+type = "anthropic"
+base_url = "{upstream_url}"
+api_key_env = "FAKE_ANTHROPIC_KEY"
+priority = 1
+models = [{{ id = "pool-model", upstream = "backup-up" }}]
+
+[[keys]]
+name = "test"
+env = "SWITCHYARD_DEMO_KEY"
+"""
+
+
+@pytest.fixture
+def pool(gateway_factory: GatewayFactory, upstream: FakeUpstream) -> Gateway:
+    return gateway_factory(pool_config(upstream.url), env=PROVIDER_KEYS, name="pool")
+
+
+def ask(gateway: Gateway, *, stream: bool = False) -> httpx.Response:
+    body: dict[str, Any] = {
+        "model": "pool-model",
+        "max_tokens": 64,
+        "stream": stream,
+        "messages": [{"role": "user", "content": "hello"}],
+    }
+    headers = {"x-api-key": CLIENT_KEY, "anthropic-version": "2023-06-01"}
+    with httpx.Client(timeout=20) as client:
+        return client.post(f"{gateway.url}/v1/messages", json=body, headers=headers)
+
+
+def upstream_models(upstream: FakeUpstream) -> list[str]:
+    return [request["json"]["model"] for request in upstream.requests()]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 529])
+def test_server_errors_fail_over_to_the_next_account(
+    pool: Gateway, upstream: FakeUpstream, status: int
+) -> None:
+    upstream.script({"match": "primary-up", "status": status}, {"text": "from the backup"})
+    response = ask(pool)
+    assert response.status_code == 200
+    assert response.json()["content"][0]["text"] == "from the backup"
+    assert upstream_models(upstream) == ["primary-up", "backup-up"]
+
+
+def test_a_rate_limit_fails_over_and_the_account_cools_down(
+    pool: Gateway, upstream: FakeUpstream
+) -> None:
+    upstream.script({"match": "primary-up", "status": 429, "headers": {"retry-after": "30"}})
+    assert ask(pool).status_code == 200
+    assert ask(pool).status_code == 200  # primary is held for 30 s: straight to the backup
+    assert upstream_models(upstream) == ["primary-up", "backup-up", "backup-up"]
+
+
+def test_a_client_error_is_passed_through_without_failover(
+    pool: Gateway, upstream: FakeUpstream
+) -> None:
+    error = {"type": "error", "error": {"type": "invalid_request_error", "message": "no"}}
+    upstream.script({"match": "primary-up", "status": 400, "body": error})
+    response = ask(pool)
+    assert response.status_code == 400
+    assert response.json() == error
+    assert upstream_models(upstream) == ["primary-up"]
+    assert ask(pool).status_code == 200  # the breaker was not touched: primary again
+    assert upstream_models(upstream) == ["primary-up", "primary-up"]
+
+
+def test_refused_credentials_disable_the_account(pool: Gateway, upstream: FakeUpstream) -> None:
+    upstream.script({"match": "primary-up", "status": 401})
+    assert ask(pool).status_code == 200
+    assert ask(pool).status_code == 200
+    assert upstream_models(upstream) == ["primary-up", "backup-up", "backup-up"]
+    assert "account primary disabled" in pool.log_text()
+
+
+def test_a_connection_dropped_before_the_reply_fails_over(
+    pool: Gateway, upstream: FakeUpstream
+) -> None:
+    upstream.script({"match": "primary-up", "drop": "before_headers"})
+    assert ask(pool).status_code == 200
+    assert upstream_models(upstream) == ["primary-up", "backup-up"]
+
+
+def test_a_first_byte_timeout_fails_over(pool: Gateway, upstream: FakeUpstream) -> None:
+    upstream.script({"match": "primary-up", "delay_ms": 2500})
+    assert ask(pool).status_code == 200
+    assert upstream_models(upstream)[-1] == "backup-up"
+
+
+def test_an_error_as_the_first_stream_event_fails_over(
+    pool: Gateway, upstream: FakeUpstream
+) -> None:
+    upstream.script(
+        {"match": "primary-up", "chunks": [OVERLOADED_EVENT]}, {"text": "streamed from the backup"}
+    )
+    response = ask(pool, stream=True)
+    assert response.status_code == 200
+    assert "event: error" not in response.text
+    assert response.text.count("event: message_start") == 1
+    assert "streamed" in response.text and "event: message_stop" in response.text
+    assert upstream_models(upstream) == ["primary-up", "backup-up"]
+
+
+def test_a_failure_after_the_first_byte_ends_the_stream_with_an_error_and_no_retry(
+    pool: Gateway, upstream: FakeUpstream
+) -> None:
+    upstream.script(
+        {
+            "match": "primary-up",
+            "drop": "after_chunks",
+            "drop_after": 3,
+            "text": "one two three four five six",
+        }
+    )
+    response = ask(pool, stream=True)
+    assert response.status_code == 200
+    assert response.text.count("event: message_start") == 1
+    assert response.text.rstrip().split("\n\n")[-1].startswith("event: error")
+    assert upstream_models(upstream) == ["primary-up"]
+
+
+def test_when_every_account_fails_the_last_error_reaches_the_client(
+    pool: Gateway, upstream: FakeUpstream
+) -> None:
+    overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "busy"}}
+    upstream.script(
+        {"match": "primary-up", "status": 529, "body": overloaded},
+        {"match": "backup-up", "status": 529, "body": overloaded},
+    )
+    response = ask(pool)
+    assert response.status_code == 529
+    assert response.json() == overloaded
+    assert upstream_models(upstream) == ["primary-up", "backup-up"]
