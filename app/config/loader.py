@@ -80,7 +80,7 @@ def _resolve(data: dict[str, Any], env: Mapping[str, str], source: str) -> Confi
     models = _catalog(data.get("models", []), accounts)
     keys = _keys(data.get("keys", []), env)
     _check_unique("keys", [key.name for key in keys])
-    server = _server(data.get("server", {}))
+    server = _server(data.get("server", {}), env)
     default_model = data.get("default_model") or (models[0].id if models else None)
     if default_model is not None:
         _check_servable("default_model", default_model, models, accounts)
@@ -94,7 +94,17 @@ def _resolve(data: dict[str, Any], env: Mapping[str, str], source: str) -> Confi
     )
 
 
-def _server(raw: dict[str, Any]) -> ServerSettings:
+def _server(raw: dict[str, Any], env: Mapping[str, str]) -> ServerSettings:
+    admin_env = raw.pop("admin_token_env", None)
+    admin = None
+    if admin_env is not None:
+        token = env.get(admin_env, "")
+        if not token:
+            raise ConfigError(
+                f"server.admin_token_env: environment variable {admin_env} is not set"
+            )
+        admin = hash_key(token)
+    raw["admin_token_sha256"] = admin
     timeouts = Timeouts(**raw.pop("timeouts", {}))
     media = MediaSettings(**raw.pop("media", {}))
     failover = FailoverSettings(**raw.pop("failover", {}))

@@ -77,6 +77,7 @@ class ServerSettings:
     media: MediaSettings = field(default_factory=MediaSettings)
     failover: FailoverSettings = field(default_factory=FailoverSettings)
     region: str | None = None
+    admin_token_sha256: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,7 @@ _SERVER = _table(
         "media": _opt(_MEDIA),
         "failover": _opt(_FAILOVER),
         "region": _opt(_NAME),
+        "admin_token_env": _opt(_ENV_NAME),
     }
 )
 

@@ -1,6 +1,8 @@
 """Endpoint handlers: read and bound the request, call a service, shape the reply."""
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -13,7 +15,14 @@ from pydantic_core import SchemaValidator
 
 from app import __version__
 from app.canonical.protocol import ERROR_SHAPE, ErrorShape, WireProtocol
-from app.core.errors import GatewayError, InternalError, InvalidRequest, NotFound, RequestTooLarge
+from app.core.errors import (
+    AuthenticationFailed,
+    GatewayError,
+    InternalError,
+    InvalidRequest,
+    NotFound,
+    RequestTooLarge,
+)
 from app.http.disconnect import DisconnectWatch
 from app.http.respond import error_response, json_response, reply_response
 from app.http.routes import PROTOCOL, Endpoint, RouteMatch, error_shape_for_path, match_route
@@ -62,6 +71,7 @@ class Handlers:
             Endpoint.ROOT: self.root,
             Endpoint.HEALTHZ: self.healthz,
             Endpoint.READYZ: self.readyz,
+            Endpoint.ADMIN_ACCOUNTS: self.admin_accounts,
         }
 
     async def dispatch(self, request: Request) -> Response:
@@ -169,6 +179,17 @@ class Handlers:
             }
         )
 
+    async def admin_accounts(self, request: Request, route: RouteMatch) -> Response:
+        """Each account's breaker, load and last failure, behind the admin token."""
+        expected = self.gateway.config.server.admin_token_sha256
+        if expected is None:
+            raise NotFound("The admin endpoint is off; set server.admin_token_env to enable it.")
+        presented = credential(request) or ""
+        digest = hashlib.sha256(presented.encode()).hexdigest()
+        if not presented or not hmac.compare_digest(digest, expected):
+            raise AuthenticationFailed("Invalid admin token.")
+        return json_response({"accounts": self.gateway.pool.snapshot()})
+
     def _authenticate(self, request: Request) -> Caller:
         return self.gateway.keys.authenticate(credential(request))
 
@@ -242,6 +263,7 @@ def _call(
         body=body,
         requested_model=route.model if protocol is WireProtocol.GEMINI else envelope.get("model"),
         path_model=route.model,
+        session=_session(request, envelope, caller),
         caller=caller,
         request_id=request_id,
         models_route=_MODELS_ROUTE[shape],
@@ -250,6 +272,22 @@ def _call(
         gemini_sse=_query(request, "alt") == "sse",
         forward_headers=forward,
     )
+
+
+_SESSION_HEADERS = (b"x-claude-code-session-id", b"session_id", b"conversation_id", b"x-session-id")
+
+
+def _session(request: Request, envelope: dict[str, Any], caller: Caller) -> str | None:
+    """The conversation a request belongs to: Claude Code's and Codex's session
+    headers, else ``prompt_cache_key``, Anthropic ``metadata.user_id`` or OpenAI
+    ``user``. Scoped to the caller's key, so two tenants never share a binding."""
+    for name in _SESSION_HEADERS:
+        value = request.get_first_header(name)
+        if value:
+            return f"{caller.key_name}:{value.decode('latin-1')}"
+    metadata = envelope.get("metadata") or {}
+    found = envelope.get("prompt_cache_key") or metadata.get("user_id") or envelope.get("user")
+    return f"{caller.key_name}:{found}" if found else None
 
 
 def _shape(request: Request, route: RouteMatch) -> ErrorShape:

@@ -29,6 +29,7 @@ class Endpoint(StrEnum):
     ROOT = "root"
     HEALTHZ = "healthz"
     READYZ = "readyz"
+    ADMIN_ACCOUNTS = "admin_accounts"
 
 
 PROTOCOL: dict[Endpoint, WireProtocol] = {
@@ -56,6 +57,7 @@ _EXACT: dict[str, tuple[Endpoint, tuple[str, ...]]] = {
     "/api/hello": (Endpoint.ROOT, _GET),
     "/healthz": (Endpoint.HEALTHZ, _GET),
     "/readyz": (Endpoint.READYZ, _GET),
+    "/admin/accounts": (Endpoint.ADMIN_ACCOUNTS, _GET),
 }
 
 # Prefixes hosted gateways put in front of the provider paths

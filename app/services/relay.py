@@ -76,6 +76,7 @@ class Call:
     include_usage: bool = False
     has_stream_options: bool = False
     path_model: str | None = None  # Gemini: the model named in the URL
+    session: str | None = None  # the caller's conversation, for account stickiness
     gemini_sse: bool = True
     forward_headers: dict[str, str] = field(default_factory=dict)
 
@@ -114,7 +115,7 @@ class Relay:
         """Try the model's accounts in the pool's order until one answers, failing over
         on retryable failures as long as nothing has reached the client."""
         resolution = self._registry.resolve(call.requested_model, models_route=call.models_route)
-        order = self._pool.order(resolution.targets, call.protocol)
+        order = self._pool.order(resolution.targets, call.protocol, call.session)
         order = order[: self._failover.max_attempts]
         deadline = _now() + self._failover.deadline
         last: Reply | GatewayError | None = None
@@ -135,6 +136,8 @@ class Relay:
             except BaseException:
                 state.limit.release()
                 raise
+            if outcome.status < 400:
+                self._pool.remember(call.session, target.account.name)
             return self._settle(target.account.name, state.limit, outcome)
         if isinstance(last, _ReplyError):
             return last.reply  # the upstream's own error reply, unchanged

@@ -8,8 +8,10 @@ by failure class. State is per gateway process (see ``app.upstream.breaker``).
 import logging
 import random
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.canonical.protocol import WireProtocol
 from app.config.model import AccountConfig
@@ -23,6 +25,9 @@ log = logging.getLogger("switchyard.pool")
 
 # Rate limits without a retry-after hint still keep the account away briefly.
 DEFAULT_RATE_LIMIT_HOLD = 1.0
+# Session stickiness: bounded, and forgotten after an hour without use.
+STICKY_SESSIONS = 10_000
+STICKY_SECONDS = 3600.0
 
 
 @dataclass(slots=True)
@@ -48,6 +53,7 @@ class Pool:
         self._region = region
         self._rng = rng or random.Random()  # noqa: S311 - load spreading, not secrets
         self._configs = {account.name: account for account in accounts}
+        self._sticky: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self._states = {
             account.name: AccountState(
                 CircuitBreaker(),
@@ -62,9 +68,12 @@ class Pool:
     def config(self, name: str) -> AccountConfig:
         return self._configs[name]
 
-    def order(self, targets: Sequence[Target], client: WireProtocol) -> list[Target]:
+    def order(
+        self, targets: Sequence[Target], client: WireProtocol, session: str | None = None
+    ) -> list[Target]:
         """Attempt order: the pool's ranking, and inside it the accounts that speak the
-        client's protocol (byte-for-byte relay) before those that need translation."""
+        client's protocol (byte-for-byte relay) before those that need translation; a
+        session's last account first while it is healthy (its prompt cache is there)."""
         now = time.monotonic()
         by_name = {t.account.name: t for t in targets}
         candidates = []
@@ -84,8 +93,61 @@ class Pool:
                     disabled=state.disabled is not None,
                 )
             )
-        chosen = attempt_order(candidates, now=now, rng=self._rng, region=self._region)
+        sticky = self._sticky_account(session, now)
+        chosen = attempt_order(
+            candidates, now=now, rng=self._rng, region=self._region, sticky=sticky
+        )
         return [by_name[c.name] for c in chosen]
+
+    def remember(self, session: str | None, name: str) -> None:
+        """``session`` was served by account ``name``."""
+        if not session:
+            return
+        self._sticky[session] = (name, time.monotonic())
+        self._sticky.move_to_end(session)
+        while len(self._sticky) > STICKY_SESSIONS:
+            self._sticky.popitem(last=False)
+
+    def _sticky_account(self, session: str | None, now: float) -> str | None:
+        if not session:
+            return None
+        entry = self._sticky.get(session)
+        if entry is None or now - entry[1] > STICKY_SECONDS:
+            return None
+        return entry[0]
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """What the admin endpoint shows: each account's health and load, no secrets."""
+        now = time.monotonic()
+        accounts = []
+        for name, state in self._states.items():
+            config = self._configs[name]
+            accounts.append(
+                {
+                    "name": name,
+                    "type": config.type.value,
+                    "protocols": sorted(p.value for p in config.protocols),
+                    "priority": config.priority,
+                    "weight": config.weight,
+                    "region": config.region,
+                    "breaker": state.breaker.state(now).value,
+                    "cooldown_left": round(state.breaker.recovers_in(now), 3),
+                    "in_flight": state.limit.in_flight,
+                    "waiting": state.limit.waiting,
+                    "max_concurrency": config.max_concurrency,
+                    "requests": state.requests,
+                    "failures": state.failures,
+                    "error_rate": round(state.failures / state.requests, 4)
+                    if state.requests
+                    else 0.0,
+                    "last_failure": state.last_failure.value if state.last_failure else None,
+                    "last_failure_ago": (
+                        round(now - state.last_failure_at, 3) if state.last_failure else None
+                    ),
+                    "disabled": state.disabled,
+                }
+            )
+        return accounts
 
     def succeeded(self, name: str) -> None:
         state = self.state(name)

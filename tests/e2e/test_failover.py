@@ -10,6 +10,7 @@ process and must not leak between tests.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -180,3 +181,90 @@ def test_when_every_account_fails_the_last_error_reaches_the_client(
     assert response.status_code == 529
     assert response.json() == overloaded
     assert upstream_models(upstream) == ["primary-up", "backup-up"]
+
+
+def test_a_session_sticks_to_its_account_and_lets_go_when_it_fails(
+    gateway_factory: GatewayFactory, upstream: FakeUpstream
+) -> None:
+    gateway = gateway_factory(
+        pool_config(upstream.url).replace("priority = 1", "priority = 0"),
+        env=PROVIDER_KEYS,
+        name="sticky",
+    )
+    headers = {"x-api-key": CLIENT_KEY, "x-claude-code-session-id": "session-42"}
+    body = {"model": "pool-model", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}
+    with httpx.Client(timeout=20) as client:
+        for _ in range(8):
+            assert (
+                client.post(f"{gateway.url}/v1/messages", json=body, headers=headers).status_code
+                == 200
+            )
+        first = upstream_models(upstream)[0]
+        assert upstream_models(upstream) == [first] * 8
+        upstream.reset()
+        upstream.script({"match": first, "status": 529})
+        assert (
+            client.post(f"{gateway.url}/v1/messages", json=body, headers=headers).status_code == 200
+        )
+    other = "backup-up" if first == "primary-up" else "primary-up"
+    assert upstream_models(upstream) == [first, other]
+
+
+def test_the_concurrency_limit_holds_and_overflow_gets_429_with_retry_after(
+    gateway_factory: GatewayFactory, upstream: FakeUpstream
+) -> None:
+    config = (
+        pool_config(upstream.url)
+        .replace("priority = 0\n", "priority = 0\nmax_concurrency = 1\n")
+        .replace("priority = 1\n", "priority = 1\nmax_concurrency = 1\n")
+    )
+    gateway = gateway_factory(config, env=PROVIDER_KEYS, name="limited")
+    upstream.script(*[{"delay_ms": 600} for _ in range(3)])
+
+    async def burst() -> list[httpx.Response]:
+        body = {
+            "model": "pool-model",
+            "max_tokens": 8,
+            "messages": [{"role": "user", "content": "hi"}],
+        }
+        async with httpx.AsyncClient(timeout=20) as client:
+            return await asyncio.gather(
+                *(
+                    client.post(
+                        f"{gateway.url}/v1/messages", json=body, headers={"x-api-key": CLIENT_KEY}
+                    )
+                    for _ in range(3)
+                )
+            )
+
+    responses = asyncio.run(burst())
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200, 200, 429]  # two accounts, one slot each, no queue
+    refused = next(r for r in responses if r.status_code == 429)
+    assert int(refused.headers["retry-after"]) >= 1
+    assert sorted(upstream_models(upstream)) == ["backup-up", "primary-up"]
+
+
+def test_the_admin_endpoint_shows_breakers_behind_its_token(
+    gateway_factory: GatewayFactory, upstream: FakeUpstream
+) -> None:
+    config = pool_config(upstream.url).replace(
+        "[server]\n", '[server]\nadmin_token_env = "ADMIN_TOKEN"\n', 1
+    )
+    gateway = gateway_factory(
+        config, env={**PROVIDER_KEYS, "ADMIN_TOKEN": "adm-secret"}, name="admin"
+    )
+    upstream.script({"match": "primary-up", "status": 401})
+    assert ask(gateway).status_code == 200
+    with httpx.Client(timeout=10) as client:
+        denied = client.get(
+            f"{gateway.url}/admin/accounts", headers={"authorization": f"Bearer {CLIENT_KEY}"}
+        )
+        shown = client.get(
+            f"{gateway.url}/admin/accounts", headers={"authorization": "Bearer adm-secret"}
+        )
+    assert denied.status_code == 401
+    accounts = {a["name"]: a for a in shown.json()["accounts"]}
+    assert accounts["primary"]["disabled"] and accounts["primary"]["last_failure"] == "credential"
+    assert accounts["backup"]["breaker"] == "closed" and accounts["backup"]["requests"] == 1
+    assert "adm-secret" not in shown.text and "sk-ant-fake" not in shown.text

@@ -23,6 +23,10 @@ CHAT_REQUEST = SchemaValidator(
             "model": cs.typed_dict_field(cs.nullable_schema(cs.str_schema()), required=False),
             "messages": cs.typed_dict_field(cs.list_schema(_MESSAGE, min_length=1)),
             "stream": cs.typed_dict_field(cs.nullable_schema(cs.bool_schema()), required=False),
+            "user": cs.typed_dict_field(cs.nullable_schema(cs.str_schema()), required=False),
+            "prompt_cache_key": cs.typed_dict_field(
+                cs.nullable_schema(cs.str_schema()), required=False
+            ),
             "stream_options": cs.typed_dict_field(_STREAM_OPTIONS, required=False),
         },
         extra_behavior="ignore",

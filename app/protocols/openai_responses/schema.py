@@ -16,6 +16,10 @@ RESPONSES_REQUEST = SchemaValidator(
                 cs.nullable_schema(cs.str_schema()), required=False
             ),
             "stream": cs.typed_dict_field(cs.nullable_schema(cs.bool_schema()), required=False),
+            "user": cs.typed_dict_field(cs.nullable_schema(cs.str_schema()), required=False),
+            "prompt_cache_key": cs.typed_dict_field(
+                cs.nullable_schema(cs.str_schema()), required=False
+            ),
         },
         extra_behavior="ignore",
     )
