@@ -111,6 +111,7 @@ def test_example_config_in_the_repo_is_valid() -> None:
         "OPENAI_API_KEY": "o",
         "GEMINI_API_KEY": "g",
         "DEEPSEEK_API_KEY": "d",
+        "SWITCHYARD_ADMIN_TOKEN": "t",
     }
     example = Path(__file__).parents[3] / "switchyard.example.toml"
     config = load_config(str(example), env)
