@@ -35,5 +35,6 @@ def create_app(gateway: Gateway) -> Application:
 
 def app_from_environment() -> Application:
     configure_logging(os.environ.get("SWITCHYARD_LOG_LEVEL", "INFO"))
-    config = load_config(os.environ.get(CONFIG_ENV) or None, os.environ)
-    return create_app(Gateway(config))
+    path = os.environ.get(CONFIG_ENV) or None
+    config = load_config(path, os.environ)
+    return create_app(Gateway(config, path=path))

@@ -49,18 +49,33 @@ class Pool:
         *,
         region: str | None = None,
         rng: random.Random | None = None,
+        previous: "Pool | None" = None,
     ) -> None:
+        """``previous``: the pool this one replaces on a config reload; accounts that
+        keep their name and limits keep their health, load and sessions."""
         self._region = region
         self._rng = rng or random.Random()  # noqa: S311 - load spreading, not secrets
         self._configs = {account.name: account for account in accounts}
-        self._sticky: OrderedDict[str, tuple[str, float]] = OrderedDict()
-        self._states = {
-            account.name: AccountState(
-                CircuitBreaker(),
-                ConcurrencyLimit(account.max_concurrency, max_waiting=account.max_waiting),
+        self._sticky: OrderedDict[str, tuple[str, float]] = (
+            previous._sticky if previous is not None else OrderedDict()
+        )
+        self._states = {account.name: self._carry(account, previous) for account in accounts}
+
+    @staticmethod
+    def _carry(account: AccountConfig, previous: "Pool | None") -> AccountState:
+        if previous is not None and account.name in previous._states:
+            old_config = previous._configs[account.name]
+            same_limits = (old_config.max_concurrency, old_config.max_waiting) == (
+                account.max_concurrency,
+                account.max_waiting,
             )
-            for account in accounts
-        }
+            same_key = old_config.api_key == account.api_key
+            if same_limits and same_key:
+                return previous._states[account.name]
+        return AccountState(
+            CircuitBreaker(),
+            ConcurrencyLimit(account.max_concurrency, max_waiting=account.max_waiting),
+        )
 
     def state(self, name: str) -> AccountState:
         return self._states[name]

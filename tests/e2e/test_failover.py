@@ -11,6 +11,7 @@ process and must not leak between tests.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import httpx
@@ -268,3 +269,59 @@ def test_the_admin_endpoint_shows_breakers_behind_its_token(
     assert accounts["primary"]["disabled"] and accounts["primary"]["last_failure"] == "credential"
     assert accounts["backup"]["breaker"] == "closed" and accounts["backup"]["requests"] == 1
     assert "adm-secret" not in shown.text and "sk-ant-fake" not in shown.text
+
+
+def test_hot_reload_swaps_models_without_dropping_in_flight_and_refuses_bad_files(
+    gateway_factory: GatewayFactory, upstream: FakeUpstream
+) -> None:
+    config = pool_config(upstream.url)
+    gateway = gateway_factory(config, env=PROVIDER_KEYS, name="reload")
+    path = gateway.log_path.with_suffix(".toml")
+    body = {"model": "new-model", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}
+    headers = {"x-api-key": CLIENT_KEY}
+    words = " ".join(f"w{n}" for n in range(12))
+    upstream.script({"match": "primary-up", "text": words, "chunk_delay_ms": 150})
+
+    async def scenario() -> tuple[httpx.Response, list[int]]:
+        async with httpx.AsyncClient(timeout=30) as client:
+            slow = asyncio.ensure_future(
+                client.post(
+                    f"{gateway.url}/v1/messages",
+                    headers=headers,
+                    json={**body, "model": "pool-model", "stream": True},
+                )
+            )
+            await asyncio.sleep(0.3)  # the stream is running on the old config
+            before = await client.post(f"{gateway.url}/v1/messages", json=body, headers=headers)
+            statuses = [before.status_code]
+            path.write_text(
+                config.replace(
+                    '{ id = "pool-model", upstream = "primary-up" }',
+                    '{ id = "pool-model", upstream = "primary-up" }, '
+                    '{ id = "new-model", upstream = "primary-up" }',
+                ),
+                encoding="utf-8",
+            )
+            for _ in range(40):
+                response = await client.post(
+                    f"{gateway.url}/v1/messages", json=body, headers=headers
+                )
+                statuses.append(response.status_code)
+                if response.status_code == 200:
+                    break
+                await asyncio.sleep(0.2)
+            return await slow, statuses
+
+    streamed, statuses = asyncio.run(scenario())
+    assert statuses[0] == 404 and statuses[-1] == 200  # unknown before, served after
+    assert streamed.status_code == 200
+    assert "event: message_stop" in streamed.text and "w11" in streamed.text
+
+    path.write_text("[[accounts]\nname = ", encoding="utf-8")  # not TOML
+    deadline = time.monotonic() + 10
+    while "config reload refused" not in gateway.log_text():
+        assert time.monotonic() < deadline, gateway.log_text()[-2000:]
+        time.sleep(0.2)
+    with httpx.Client(timeout=10) as client:
+        kept = client.post(f"{gateway.url}/v1/messages", json=body, headers=headers)
+    assert kept.status_code == 200  # the running config stayed

@@ -1,0 +1,43 @@
+import time
+
+from app.config.loader import build_config
+from app.upstream.failures import FailureClass
+from app.upstream.pool import Pool
+
+
+def accounts(max_concurrency: int | None = None):  # type: ignore[no-untyped-def]
+    extra = {"max_concurrency": max_concurrency} if max_concurrency else {}
+    raw = {
+        "accounts": [
+            {"name": "a", "type": "openai", "api_key_env": "K", "models": ["m"], **extra},
+            {"name": "b", "type": "openai", "api_key_env": "K", "models": ["m"]},
+        ]
+    }
+    return build_config(raw, {"K": "k", "SWITCHYARD_DEMO_KEY": "d"}, source="t").accounts
+
+
+def test_a_reload_keeps_the_health_of_accounts_that_stay_the_same() -> None:
+    old = Pool(accounts())
+    old.failed("a", FailureClass.CREDENTIAL, None)
+    old.remember("key:session", "b")
+    new = Pool(accounts(), previous=old)
+    assert new.state("a").disabled is not None
+    assert new.state("a") is old.state("a")
+    assert new._sticky_account("key:session", now=time.monotonic()) == "b"
+
+
+def test_a_reload_that_changes_an_accounts_limits_starts_it_afresh() -> None:
+    old = Pool(accounts())
+    old.failed("a", FailureClass.CREDENTIAL, None)
+    new = Pool(accounts(max_concurrency=4), previous=old)
+    assert new.state("a").disabled is None
+    assert new.state("b") is old.state("b")
+
+
+def test_snapshot_shows_state_without_secrets() -> None:
+    pool = Pool(accounts())
+    pool.failed("a", FailureClass.RATE_LIMIT, 30)
+    rows = {row["name"]: row for row in pool.snapshot()}
+    assert rows["a"]["breaker"] == "open" and rows["a"]["cooldown_left"] > 29
+    assert rows["a"]["last_failure"] == "rate_limit" and rows["b"]["requests"] == 0
+    assert "k" not in {str(value) for row in rows.values() for value in row.values()}
