@@ -47,6 +47,7 @@ class CircuitBreaker:
         "_state",
         "_trips",
         "_window",
+        "opened",
         "transitions",
     )
 
@@ -58,7 +59,8 @@ class CircuitBreaker:
         self._open_until = 0.0
         self._trips = 0
         self._probes_out = 0
-        self.transitions: list[tuple[float, BreakerState]] = []
+        self.transitions: list[tuple[float, BreakerState]] = []  # the latest 20
+        self.opened = 0  # times the breaker opened (trips and holds), for the admin view
 
     def state(self, now: float) -> BreakerState:
         if self._state is BreakerState.OPEN and now >= self._open_until:
@@ -142,3 +144,5 @@ class CircuitBreaker:
             self._state = state
             self.transitions.append((now, state))
             del self.transitions[:-20]
+            if state is BreakerState.OPEN:
+                self.opened += 1

@@ -146,6 +146,7 @@ class Pool:
                     "weight": config.weight,
                     "region": config.region,
                     "breaker": state.breaker.state(now).value,
+                    "breaker_opened": state.breaker.opened,
                     "cooldown_left": round(state.breaker.recovers_in(now), 3),
                     "in_flight": state.limit.in_flight,
                     "waiting": state.limit.waiting,

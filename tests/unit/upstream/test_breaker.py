@@ -73,6 +73,7 @@ def test_a_successful_probe_closes_it() -> None:
         BreakerState.HALF_OPEN,
         BreakerState.CLOSED,
     ]
+    assert breaker.opened == 1
 
 
 def test_a_failed_probe_reopens_it_with_a_doubled_cooldown_up_to_the_cap() -> None:

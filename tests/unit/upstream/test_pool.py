@@ -39,5 +39,6 @@ def test_snapshot_shows_state_without_secrets() -> None:
     pool.failed("a", FailureClass.RATE_LIMIT, 30)
     rows = {row["name"]: row for row in pool.snapshot()}
     assert rows["a"]["breaker"] == "open" and rows["a"]["cooldown_left"] > 29
+    assert (rows["a"]["breaker_opened"], rows["b"]["breaker_opened"]) == (1, 0)
     assert rows["a"]["last_failure"] == "rate_limit" and rows["b"]["requests"] == 0
     assert "k" not in {str(value) for row in rows.values() for value in row.values()}
