@@ -17,6 +17,7 @@ from app.config.defaults import DEMO_KEY_ENV, embedded_config
 from app.config.model import (
     DEFAULT_BASE_URL,
     AccountConfig,
+    BreakerConfig,
     Config,
     FailoverSettings,
     KeyConfig,
@@ -108,7 +109,8 @@ def _server(raw: dict[str, Any], env: Mapping[str, str]) -> ServerSettings:
     timeouts = Timeouts(**raw.pop("timeouts", {}))
     media = MediaSettings(**raw.pop("media", {}))
     failover = FailoverSettings(**raw.pop("failover", {}))
-    return ServerSettings(timeouts=timeouts, media=media, failover=failover, **raw)
+    breaker = BreakerConfig(**raw.pop("breaker", {}))
+    return ServerSettings(timeouts=timeouts, media=media, failover=failover, breaker=breaker, **raw)
 
 
 def _account(index: int, raw: dict[str, Any], env: Mapping[str, str]) -> AccountConfig:

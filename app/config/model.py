@@ -60,6 +60,19 @@ class MediaSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class BreakerConfig:
+    """Per-account circuit breakers (see app.upstream.breaker)."""
+
+    consecutive_failures: int = 5
+    window_seconds: float = 60.0
+    failure_rate: float = 0.5
+    min_window_requests: int = 20
+    cooldown: float = 10.0
+    max_cooldown: float = 300.0
+    probes: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class FailoverSettings:
     max_attempts: int = 3  # accounts tried for one request
     deadline: float = 120.0  # seconds; no new attempt starts after this
@@ -76,6 +89,7 @@ class ServerSettings:
     demo_chunk_delay_ms: int = 20
     media: MediaSettings = field(default_factory=MediaSettings)
     failover: FailoverSettings = field(default_factory=FailoverSettings)
+    breaker: BreakerConfig = field(default_factory=BreakerConfig)
     region: str | None = None
     admin_token_sha256: str | None = field(default=None, repr=False)
 

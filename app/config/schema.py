@@ -45,6 +45,18 @@ _MEDIA = _table(
 
 _FAILOVER = _table({"max_attempts": _opt(cs.int_schema(ge=1, le=20)), "deadline": _opt(_SECONDS)})
 
+_BREAKER = _table(
+    {
+        "consecutive_failures": _opt(cs.int_schema(ge=1, le=10_000)),
+        "window_seconds": _opt(_SECONDS),
+        "failure_rate": _opt(cs.float_schema(gt=0, le=1)),
+        "min_window_requests": _opt(cs.int_schema(ge=1, le=1_000_000)),
+        "cooldown": _opt(_SECONDS),
+        "max_cooldown": _opt(_SECONDS),
+        "probes": _opt(cs.int_schema(ge=1, le=1000)),
+    }
+)
+
 _SERVER = _table(
     {
         "host": _opt(cs.str_schema(min_length=1)),
@@ -56,6 +68,7 @@ _SERVER = _table(
         "timeouts": _opt(_TIMEOUTS),
         "media": _opt(_MEDIA),
         "failover": _opt(_FAILOVER),
+        "breaker": _opt(_BREAKER),
         "region": _opt(_NAME),
         "admin_token_env": _opt(_ENV_NAME),
     }

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Mapping
+from dataclasses import asdict
 
 from app.config.loader import ConfigError, load_config
 from app.config.model import AccountConfig, Config, ProviderType
@@ -21,6 +22,7 @@ from app.services.auth import KeyRing
 from app.services.ledger import Ledger
 from app.services.relay import Relay
 from app.upstream.accounts import Account, auth_headers
+from app.upstream.breaker import BreakerSettings
 from app.upstream.demo import DemoTransport
 from app.upstream.pool import Pool
 from app.upstream.registry import Registry
@@ -55,7 +57,10 @@ class Gateway:
         accounts = [self._account(config, account) for account in config.accounts]
         registry = Registry(config, accounts)
         previous: Pool | None = self.__dict__.get("pool")  # None on the first build
-        pool = Pool(config.accounts, region=config.server.region, previous=previous)
+        breaker = BreakerSettings(**asdict(config.server.breaker))
+        pool = Pool(
+            config.accounts, region=config.server.region, previous=previous, breaker=breaker
+        )
         relay = Relay(
             registry,
             self.ledger,

@@ -15,7 +15,7 @@ from typing import Any
 
 from app.canonical.protocol import WireProtocol
 from app.config.model import AccountConfig
-from app.upstream.breaker import BreakerState, CircuitBreaker
+from app.upstream.breaker import BreakerSettings, BreakerState, CircuitBreaker
 from app.upstream.failures import NEUTRAL, FailureClass
 from app.upstream.limiter import ConcurrencyLimit
 from app.upstream.registry import Target
@@ -50,6 +50,7 @@ class Pool:
         region: str | None = None,
         rng: random.Random | None = None,
         previous: "Pool | None" = None,
+        breaker: BreakerSettings | None = None,
     ) -> None:
         """``previous``: the pool this one replaces on a config reload; accounts that
         keep their name and limits keep their health, load and sessions."""
@@ -59,10 +60,10 @@ class Pool:
         self._sticky: OrderedDict[str, tuple[str, float]] = (
             previous._sticky if previous is not None else OrderedDict()
         )
+        self._breaker = breaker or BreakerSettings()
         self._states = {account.name: self._carry(account, previous) for account in accounts}
 
-    @staticmethod
-    def _carry(account: AccountConfig, previous: "Pool | None") -> AccountState:
+    def _carry(self, account: AccountConfig, previous: "Pool | None") -> AccountState:
         if previous is not None and account.name in previous._states:
             old_config = previous._configs[account.name]
             same_limits = (old_config.max_concurrency, old_config.max_waiting) == (
@@ -73,7 +74,7 @@ class Pool:
             if same_limits and same_key:
                 return previous._states[account.name]
         return AccountState(
-            CircuitBreaker(),
+            CircuitBreaker(self._breaker),
             ConcurrencyLimit(account.max_concurrency, max_waiting=account.max_waiting),
         )
 

@@ -325,3 +325,33 @@ def test_hot_reload_swaps_models_without_dropping_in_flight_and_refuses_bad_file
     with httpx.Client(timeout=10) as client:
         kept = client.post(f"{gateway.url}/v1/messages", json=body, headers=headers)
     assert kept.status_code == 200  # the running config stayed
+
+
+def test_the_breaker_opens_after_the_configured_failures_and_closes_after_a_probe(
+    gateway_factory: GatewayFactory, upstream: FakeUpstream
+) -> None:
+    config = (
+        pool_config(upstream.url)
+        .replace(
+            "[server.failover]",
+            "[server.breaker]\nconsecutive_failures = 2\ncooldown = 1\nmin_window_requests = 100\n"
+            "[server.failover]",
+        )
+        .replace("[server]\n", '[server]\nadmin_token_env = "ADMIN_TOKEN"\n', 1)
+    )
+    gateway = gateway_factory(config, env={**PROVIDER_KEYS, "ADMIN_TOKEN": "adm"}, name="brk")
+    upstream.script({"match": "primary-up", "status": 500}, {"match": "primary-up", "status": 500})
+    for _ in range(3):
+        assert ask(gateway).status_code == 200
+    # two failures open it: the third request goes straight to the backup
+    assert upstream_models(upstream) == ["primary-up", "backup-up"] * 2 + ["backup-up"]
+    time.sleep(1.3)  # past the cooldown: half-open, one probe goes to the primary
+    assert ask(gateway).status_code == 200
+    assert ask(gateway).status_code == 200
+    assert upstream_models(upstream)[-2:] == ["primary-up", "primary-up"]
+    with httpx.Client(timeout=10) as client:
+        shown = client.get(
+            f"{gateway.url}/admin/accounts", headers={"authorization": "Bearer adm"}
+        ).json()
+    primary = next(a for a in shown["accounts"] if a["name"] == "primary")
+    assert (primary["breaker"], primary["breaker_opened"]) == ("closed", 1)
