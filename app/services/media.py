@@ -14,28 +14,18 @@ from app.canonical.content import FilePart, ImagePart, Part, ToolResultPart
 from app.canonical.protocol import WireProtocol
 from app.canonical.request import Request
 from app.core.errors import InvalidRequest
+from app.protocols.gemini.media import google_file
+from app.protocols.media import sniff
 from app.upstream.transport import FetchedMedia, MediaFetcher
 
 MAX_URLS_PER_REQUEST = 16
-
-_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-    (b"%PDF-", "application/pdf"),
-)
-
-
-def _google_file(url: str) -> bool:
-    return url.startswith("gs://") or "generativelanguage.googleapis.com/" in url
 
 
 def needs_inline(part: ImagePart | FilePart, upstream: WireProtocol) -> bool:
     if part.data is not None or part.url is None:
         return False
     if upstream is WireProtocol.GEMINI:
-        return not _google_file(part.url)
+        return not google_file(part.url)
     return upstream is WireProtocol.OPENAI_CHAT and isinstance(part, FilePart)
 
 
@@ -57,11 +47,9 @@ async def inline_media(request: Request, upstream: WireProtocol, fetcher: MediaF
 
 
 def _media_type(media: FetchedMedia) -> str:
-    for magic, media_type in _MAGIC:
-        if media.data.startswith(magic):
-            return media_type
-    if media.data[8:12] == b"WEBP":
-        return "image/webp"
+    sniffed = sniff(media.data[:16])
+    if sniffed is not None:
+        return sniffed
     declared = (media.content_type or "").split(";")[0].strip()
     return declared or "application/octet-stream"
 

@@ -4,6 +4,7 @@ import base64
 import binascii
 
 from app.core.errors import InvalidRequest
+from app.protocols.media import is_data_url, split_data_url
 
 # image/* sources accept exactly these four ("media_type: Input should be
 # 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'", BerriAI/litellm#6893).
@@ -23,13 +24,10 @@ _IMAGE_MAGIC = (
 
 def parse_data_url(url: str) -> tuple[str | None, str] | None:
     """``(media_type, base64 data)`` of a ``data:<mime>[;param]*;base64,<b64>`` URL."""
-    if url[:5].lower() != "data:":
+    parts = split_data_url(url) if is_data_url(url) else None
+    if parts is None or "base64" not in parts[1]:
         return None
-    header, comma, payload = url[5:].partition(",")
-    params = header.split(";")
-    if not comma or "base64" not in params[1:]:
-        return None
-    return (params[0].lower() or None), payload
+    return parts[0] or None, parts[2]
 
 
 def sniff_image(data: str) -> str | None:

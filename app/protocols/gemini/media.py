@@ -15,6 +15,7 @@ from typing import Any
 
 from app.canonical.content import AudioPart, FilePart, ImagePart
 from app.core.errors import InvalidRequest
+from app.protocols.media import is_data_url, split_data_url
 
 _FILES_API = re.compile(r"https://generativelanguage\.googleapis\.com/[^?#]*/files/[^/?#]+")
 _AUDIO_TYPES = {"mp3": "audio/mp3", "wav": "audio/wav"}
@@ -28,13 +29,10 @@ def google_file(uri: str) -> bool:
 
 def parse_data_url(url: str) -> tuple[str | None, str] | None:
     """``(media_type, base64 data)`` of a ``data:<mime>[;param]*;base64,<b64>`` URL."""
-    if url[:5].lower() != "data:":
+    parts = split_data_url(url) if is_data_url(url) else None
+    if parts is None or "base64" not in parts[1]:
         return None
-    header, comma, payload = url[5:].partition(",")
-    params = header.split(";")
-    if not comma or "base64" not in params[1:]:
-        return None
-    return (params[0].lower() or None), payload
+    return parts[0] or None, parts[2]
 
 
 def standard_base64(data: str) -> str:

@@ -10,50 +10,32 @@ import re
 from urllib.parse import unquote_to_bytes
 
 from app.core.errors import InvalidRequest
+from app.protocols.media import (
+    OCTET_STREAM,
+    is_data_url,
+    media_type_of,
+    sniff,
+    split_data_url,
+)
 
-OCTET_STREAM = "application/octet-stream"
+__all__ = ["OCTET_STREAM", "data_url", "is_data_url", "parse_data_url", "sniff_media_type"]
 
 # Standard and URL-safe alphabets, padding optional: upstreams decide how strict to be.
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
 
-_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-    (b"%PDF-", "application/pdf"),
-)
-_EXTENSIONS = {
-    "pdf": "application/pdf",
-    "txt": "text/plain",
-    "csv": "text/csv",
-    "md": "text/markdown",
-    "json": "application/json",
-    "html": "text/html",
-    "png": "image/png",
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "gif": "image/gif",
-    "webp": "image/webp",
-}
-
-
-def is_data_url(url: str) -> bool:
-    return url[:5].lower() == "data:"
-
 
 def parse_data_url(url: str, param: str) -> tuple[str, str]:
     """``(media_type, base64 data)`` of a data URL; a missing media type is sniffed."""
-    header, comma, payload = url[5:].partition(",")
-    if not comma:
+    parts = split_data_url(url)
+    if parts is None:
         raise InvalidRequest(f"Invalid data URL in '{param}': no ',' before the data.", param=param)
-    media_type, *params = header.split(";")
-    if "base64" in (p.strip().lower() for p in params):
+    media_type, params, payload = parts
+    if "base64" in params:
         data = "".join(payload.split())
         _check_base64(data, param)
     else:
         data = base64.b64encode(unquote_to_bytes(payload)).decode()
-    return media_type.strip().lower() or sniff_media_type(data), data
+    return media_type or sniff_media_type(data), data
 
 
 def data_url(media_type: str | None, data: str) -> str:
@@ -62,14 +44,7 @@ def data_url(media_type: str | None, data: str) -> str:
 
 def sniff_media_type(data: str, filename: str | None = None) -> str:
     """The media type of base64 ``data`` from its magic bytes, else its file name."""
-    head = _decode_head(data)
-    for magic, media_type in _MAGIC:
-        if head.startswith(magic):
-            return media_type
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    extension = (filename or "").rpartition(".")[2].lower()
-    return _EXTENSIONS.get(extension, OCTET_STREAM)
+    return sniff(_decode_head(data)) or media_type_of(filename)
 
 
 def _decode_head(data: str) -> bytes:

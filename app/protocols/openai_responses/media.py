@@ -10,52 +10,37 @@ import binascii
 from urllib.parse import unquote_to_bytes
 
 from app.core.errors import InvalidRequest
+from app.protocols.media import OCTET_STREAM, is_data_url, media_type_of, split_data_url
 
-OCTET_STREAM = "application/octet-stream"
-
-_EXTENSIONS = {
-    "pdf": "application/pdf",
-    "txt": "text/plain",
-    "csv": "text/csv",
-    "md": "text/markdown",
-    "json": "application/json",
-    "html": "text/html",
-    "png": "image/png",
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "gif": "image/gif",
-    "webp": "image/webp",
-}
+__all__ = [
+    "TEXT_DOCUMENTS",
+    "data_url",
+    "decoded_text",
+    "is_data_url",
+    "media_type_of",
+    "parse_data_url",
+]
 
 # Documents that read as text: sent as input_text where a file part would be
 # rejected by models that only take PDFs in input_file.
 TEXT_DOCUMENTS = frozenset({"text/plain", "text/csv", "text/markdown"})
 
 
-def is_data_url(url: str) -> bool:
-    return url[:5].lower() == "data:"
-
-
 def parse_data_url(url: str, param: str) -> tuple[str | None, str]:
     """``(media_type, base64 data)`` of a data URL (``None`` when it names no type)."""
-    header, comma, payload = url[5:].partition(",")
-    if not comma:
+    parts = split_data_url(url)
+    if parts is None:
         raise InvalidRequest(f"Invalid data URL in '{param}': no ',' before the data.", param=param)
-    media_type, *params = header.split(";")
-    if "base64" in (p.strip().lower() for p in params):
+    media_type, params, payload = parts
+    if "base64" in params:
         data = "".join(payload.split())
     else:
         data = base64.b64encode(unquote_to_bytes(payload)).decode()
-    return media_type.strip().lower() or None, data
+    return media_type or None, data
 
 
 def data_url(media_type: str | None, data: str) -> str:
     return f"data:{media_type or OCTET_STREAM};base64,{data}"
-
-
-def media_type_of(filename: str | None) -> str:
-    extension = (filename or "").rpartition(".")[2].lower()
-    return _EXTENSIONS.get(extension, OCTET_STREAM)
 
 
 def decoded_text(data: str, param: str) -> str:
