@@ -8,13 +8,20 @@ Settings come from flags, else ``SWITCHYARD_HOST``, ``SWITCHYARD_PORT``,
 import argparse
 import os
 import secrets
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from types import FrameType
 
 from app.config.defaults import DEMO_KEY_ENV
 from app.config.loader import ConfigError, load_config
 from app.config.model import Config
+from app.core.logs import write_line
 from app.http.app import CONFIG_ENV
+
+# How long a stopping worker (shutdown, SIGHUP) may take to finish the requests it
+# holds; streams still open after that are cut.
+WORKER_DRAIN_SECONDS = 30
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -51,15 +58,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     port = args.port if args.port is not None else config.server.port
     workers = args.workers or config.server.workers
     print(banner(config, host, port, demo_key=os.environ[DEMO_KEY_ENV]), flush=True)
-    serve(host, port, workers)
+    serve(host, port, workers, args.config)
     return 0
 
 
-def serve(host: str, port: int, workers: int) -> None:
+def serve(host: str, port: int, workers: int, config_path: str | None) -> None:
     from granian.constants import Interfaces, Loops
     from granian.server import Server
 
-    Server(
+    server = Server(
         "app.http.asgi:app",
         address=host,
         port=port,
@@ -68,8 +75,40 @@ def serve(host: str, port: int, workers: int) -> None:
         loop=Loops.uvloop,
         log_access=False,
         respawn_failed_workers=True,
-        workers_kill_timeout=30,
-    ).serve()
+        workers_kill_timeout=WORKER_DRAIN_SECONDS,
+    )
+    server.on_startup(lambda: reload_on_sighup(server.signal_handler_reload, config_path))
+    server.serve()
+
+
+def reload_on_sighup(respawn_workers: Callable[..., object], config_path: str | None) -> None:
+    """Validate the config file before Granian acts on SIGHUP.
+
+    Granian's main process answers SIGHUP by starting new workers, which read the
+    config again, and then stopping the old ones gracefully. Workers started on a
+    bad file would fail and leave nothing serving, so the file is checked here
+    first: a bad one is refused with its reason and the running workers stay.
+    (Editing the file is picked up by the workers themselves within a second,
+    keeping account health; SIGHUP starts them afresh.) Runs as a Granian
+    startup hook, after Granian installed its own handler, which this replaces.
+    """
+
+    def on_sighup(signum: int, frame: FrameType | None) -> None:
+        source = config_path or "the embedded default"
+        try:
+            config = load_config(config_path, os.environ)
+        except ConfigError as exc:
+            write_line("error", "switchyard.reload", f"SIGHUP refused, workers keep running: {exc}")
+            return
+        write_line(
+            "warning",
+            "switchyard.reload",
+            f"SIGHUP: {source} is valid ({len(config.accounts)} accounts, "
+            f"{len(config.models)} models); replacing the workers gracefully",
+        )
+        respawn_workers()
+
+    signal.signal(signal.SIGHUP, on_sighup)
 
 
 def banner(config: Config, host: str, port: int, *, demo_key: str) -> str:

@@ -7,6 +7,7 @@ wrong with it; the launcher prints it and stops.
 import hashlib
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -74,14 +75,15 @@ def _describe(exc: ValidationError) -> str:
 
 
 def _resolve(data: dict[str, Any], env: Mapping[str, str], source: str) -> Config:
+    server = _server(data.get("server", {}), env)
     accounts = tuple(
-        _account(index, raw, env) for index, raw in enumerate(data.get("accounts", []))
+        _account(index, raw, env, server.timeouts)
+        for index, raw in enumerate(data.get("accounts", []))
     )
     _check_unique("accounts", [account.name for account in accounts])
     models = _catalog(data.get("models", []), accounts)
     keys = _keys(data.get("keys", []), env)
     _check_unique("keys", [key.name for key in keys])
-    server = _server(data.get("server", {}), env)
     default_model = data.get("default_model") or (models[0].id if models else None)
     if default_model is not None:
         _check_servable("default_model", default_model, models, accounts)
@@ -113,7 +115,9 @@ def _server(raw: dict[str, Any], env: Mapping[str, str]) -> ServerSettings:
     return ServerSettings(timeouts=timeouts, media=media, failover=failover, breaker=breaker, **raw)
 
 
-def _account(index: int, raw: dict[str, Any], env: Mapping[str, str]) -> AccountConfig:
+def _account(
+    index: int, raw: dict[str, Any], env: Mapping[str, str], timeouts: Timeouts
+) -> AccountConfig:
     kind = ProviderType(raw["type"])
     where = f"accounts[{index}] ({raw['name']})"
     base_url = raw.get("base_url") or DEFAULT_BASE_URL.get(kind)
@@ -153,6 +157,7 @@ def _account(index: int, raw: dict[str, Any], env: Mapping[str, str]) -> Account
         max_waiting=raw.get("max_waiting", 0),
         max_wait=raw.get("max_wait", 0.0),
         gemini_api_version=raw.get("gemini_api_version", "v1beta"),
+        timeouts=replace(timeouts, **raw.get("timeouts", {})),
     )
 
 

@@ -138,6 +138,9 @@ class AccountConfig:
     max_waiting: int = 0  # requests that may queue for a slot when it is full...
     max_wait: float = 0.0  # ...for at most this many seconds
     gemini_api_version: str = "v1beta"
+    # The server's [server.timeouts] with this account's own [accounts.timeouts] over them
+    # (a slow reasoning model may need a longer first byte than the rest of the pool).
+    timeouts: Timeouts = field(default_factory=Timeouts)
 
     @property
     def protocols(self) -> frozenset[WireProtocol]:

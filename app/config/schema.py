@@ -109,6 +109,7 @@ _ACCOUNT = _table(
         "max_waiting": _opt(cs.int_schema(ge=0, le=100_000)),
         "max_wait": _opt(cs.float_schema(ge=0, le=600)),
         "gemini_api_version": _opt(cs.literal_schema(["v1beta", "v1", "v1alpha"])),
+        "timeouts": _opt(_TIMEOUTS),
     }
 )
 

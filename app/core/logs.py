@@ -8,6 +8,7 @@ import logging
 import logging.handlers
 import queue
 import sys
+import time
 from typing import Any
 
 from app.core import json
@@ -23,6 +24,16 @@ class JSONLineFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         return json.dumps({"ts": round(record.created, 3), **fields}).decode()
+
+
+def write_line(level: str, logger: str, message: str) -> None:
+    """One log line, written at once, in the shape of the workers' lines.
+
+    For Granian's main process: it has no event loop to stall, and its workers are
+    forked from it, so it must not start the queue listener the workers start."""
+    fields = {"ts": round(time.time(), 3), "level": level, "logger": logger, "message": message}
+    sys.stderr.write(json.dumps(fields).decode() + "\n")
+    sys.stderr.flush()
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -54,7 +54,7 @@ class Gateway:
 
     def apply(self, config: Config) -> None:
         """Build everything that depends on the config, then swap it in at once."""
-        accounts = [self._account(config, account) for account in config.accounts]
+        accounts = [self._account(account) for account in config.accounts]
         registry = Registry(config, accounts)
         previous: Pool | None = self.__dict__.get("pool")  # None on the first build
         breaker = BreakerSettings(**asdict(config.server.breaker))
@@ -118,13 +118,13 @@ class Gateway:
                 self._stamp = stamp
                 self.reload()
 
-    def _account(self, config: Config, account: AccountConfig) -> Account:
+    def _account(self, account: AccountConfig) -> Account:
         transport: Transport
         if account.type is ProviderType.DEMO:
             transport = self._demo
         else:
             transport = self.pools.transport(origin_of(account.base_url))
-        return Account(account, transport, config.server.timeouts, auth_headers(account))
+        return Account(account, transport, account.timeouts, auth_headers(account))
 
 
 def _stamp(path: str | None) -> tuple[float, int] | None:

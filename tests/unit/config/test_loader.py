@@ -139,3 +139,24 @@ def test_openai_accounts_choose_their_apis(kind: str, api: str | None, protocols
 def test_api_is_refused_on_other_provider_types() -> None:
     with pytest.raises(ConfigError, match=r"accounts\[0\] \(up\)\.api: only for"):
         build({"accounts": [account(type="anthropic", api="chat")]})
+
+
+def test_account_timeouts_override_the_server_ones_field_by_field() -> None:
+    config = build(
+        {
+            "server": {"timeouts": {"connect": 3, "first_byte": 30, "idle": 40, "total": 600}},
+            "accounts": [
+                account(name="slow", timeouts={"first_byte": 900, "total": 3600}),
+                account(name="plain"),
+            ],
+        }
+    )
+    slow, plain = config.accounts
+    assert (slow.timeouts.connect, slow.timeouts.first_byte) == (3, 900)
+    assert (slow.timeouts.idle, slow.timeouts.total) == (40, 3600)
+    assert plain.timeouts == config.server.timeouts
+
+
+def test_an_unknown_account_timeout_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"accounts\[0\]\.timeouts\.read: unknown key"):
+        build({"accounts": [account(timeouts={"read": 5})]})
