@@ -1,0 +1,105 @@
+"""The bare relay: the ceiling our stack can reach, built from the gateway's own libraries.
+
+    python -m loadtest.relay --port P --upstream http://127.0.0.1:U [--workers N]
+
+Granian (ASGI, uvloop) + BlackSheep + one pooled aiohttp session, like the product, and nothing
+else: no auth, validation, routing, accounting or logging. Any POST path is forwarded to the
+same path upstream; SSE replies are streamed through, the rest relayed as one body. The
+benchmark runs it side by side with the gateway, so the gap between them is the cost of the
+gateway's features.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import AsyncIterator
+
+import aiohttp
+from blacksheep import Application, Content, Request, Response
+from blacksheep.contents import StreamedContent
+
+UPSTREAM_ENV = "LOADTEST_RELAY_UPSTREAM"
+_FORWARDED = ("content-type", "authorization", "x-api-key", "anthropic-version")
+
+
+def create_app(upstream: str) -> Application:
+    application = Application(show_error_details=False)
+    session: aiohttp.ClientSession | None = None
+
+    async def start(_: Application) -> None:
+        nonlocal session
+        connector = aiohttp.TCPConnector(limit=256, limit_per_host=0, keepalive_timeout=30)
+        session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=None),
+            skip_auto_headers=("User-Agent",),
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+
+    async def stop(_: Application) -> None:
+        if session is not None:
+            await session.close()
+
+    async def relay(request: Request) -> Response:
+        assert session is not None
+        headers = {}
+        for name in _FORWARDED:
+            value = request.get_first_header(name.encode())
+            if value is not None:
+                headers[name] = value.decode()
+        body = await request.read()
+        path = request.url.path.decode()
+        upstream_response = await session.post(upstream + path, data=body, headers=headers)
+        content_type = upstream_response.headers.get("content-type", "application/json").encode()
+        if not content_type.startswith(b"text/event-stream"):
+            data = await upstream_response.read()
+            return Response(upstream_response.status, None, Content(content_type, data))
+
+        async def chunks() -> AsyncIterator[bytes]:
+            try:
+                async for chunk in upstream_response.content.iter_any():
+                    yield chunk
+            finally:
+                upstream_response.release()
+
+        return Response(upstream_response.status, None, StreamedContent(content_type, chunks))
+
+    application.router.fallback = relay
+    application.on_start += start
+    application.on_stop += stop
+    return application
+
+
+def app_from_environment() -> Application:
+    return create_app(os.environ.get(UPSTREAM_ENV, "http://127.0.0.1:8081").rstrip("/"))
+
+
+def main(argv: list[str] | None = None) -> None:
+    from granian.constants import Interfaces, Loops
+    from granian.server import Server
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--upstream", required=True, help="e.g. http://127.0.0.1:8081")
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+    os.environ[UPSTREAM_ENV] = args.upstream
+    server = Server(
+        "loadtest.relay:app",
+        address=args.host,
+        port=args.port,
+        interface=Interfaces.ASGI,
+        workers=args.workers,
+        loop=Loops.uvloop,
+        log_access=False,
+    )
+    server.serve()
+
+
+# Granian imports this module in each worker as its target `loadtest.relay:app`.
+app = app_from_environment()
+
+if __name__ == "__main__":
+    main()
