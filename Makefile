@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-unit test-e2e check format lock clean
+.PHONY: help run test test-unit test-e2e check format lock clean bench bench-quick profile wrk
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,6 +26,18 @@ $(VENV)/.dev: requirements-dev.lock $(VENV)/.runtime
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.lock
 	touch $@
 
+# The bench extra (locust, py-spy) on top of dev; only the bench targets need it.
+$(VENV)/.bench: requirements-bench.lock $(VENV)/.dev
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-bench.lock
+	touch $@
+
+# wrk is the fast closed-loop generator; without it (not root, no apt) bench falls
+# back to its Python generator and says so in the report.
+wrk:
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& (apt-get install -y -q wrk >/dev/null 2>&1 || { apt-get update -q >/dev/null \
+		&& apt-get install -y -q wrk >/dev/null; }) ; } || echo "wrk not installed: bench uses its Python generator"
+
 run: $(VENV)/.runtime ## start the gateway (embedded demo config unless SWITCHYARD_CONFIG is set; ARGS="--port 9000")
 	$(BIN)/python -m app $(ARGS)
 
@@ -39,17 +51,27 @@ test-e2e: $(VENV)/.dev ## end-to-end tests only (real server processes on loopba
 	$(BIN)/python -m pytest tests/e2e
 
 check: $(VENV)/.dev ## format check, lint, type check
-	$(BIN)/ruff format --check app tests
-	$(BIN)/ruff check app tests
+	$(BIN)/ruff format --check app tests loadtest
+	$(BIN)/ruff check app tests loadtest
 	$(BIN)/mypy
 
 format: $(VENV)/.dev ## apply the formatter and safe lint fixes
-	$(BIN)/ruff format app tests
-	$(BIN)/ruff check --fix app tests
+	$(BIN)/ruff format app tests loadtest
+	$(BIN)/ruff check --fix app tests loadtest
+
+bench: $(VENV)/.bench wrk ## benchmark on loopback (~10 min), writes loadtest/RESULTS.md (ARGS="--workers 1")
+	$(BIN)/python -m loadtest.bench $(ARGS)
+
+bench-quick: $(VENV)/.bench wrk ## a short smoke run of the benchmark (~2 min), not written to RESULTS.md
+	$(BIN)/python -m loadtest.bench --quick $(ARGS)
+
+profile: $(VENV)/.bench ## py-spy profiles of the gateway worker under load, in loadtest/profiles/
+	$(BIN)/python -m loadtest.bench --profile $(ARGS)
 
 lock: | $(BIN)/uv ## re-pin the dependencies from pyproject.toml
 	$(BIN)/uv pip compile --quiet pyproject.toml -o requirements.lock --python-version 3.11
 	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev -o requirements-dev.lock --python-version 3.11
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --extra bench -o requirements-bench.lock --python-version 3.11
 
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
