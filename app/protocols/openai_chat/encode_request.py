@@ -2,7 +2,8 @@
 
 Sent as asked: tools and ``tool_choice`` (names through ``ToolNames``),
 ``parallel_tool_calls``, sampling, ``stop`` (at most 4), ``seed``, penalties,
-``response_format``, ``reasoning_effort``, ``user``, ``prompt_cache_key``.
+``response_format``, ``reasoning_effort``, ``user`` (hashed past OpenAI's 64
+characters, user_ids.py), ``prompt_cache_key``.
 Dropped, with the reason: ``top_k`` (no Chat field, 7.16); ``metadata``
 (OpenAI rejects it unless ``store`` is on -- "The 'metadata' parameter is only
 allowed when 'store' is enabled", tmc/langchaingo#1484 -- and the gateway
@@ -26,6 +27,7 @@ from app.canonical.request import (
 )
 from app.core.errors import InvalidRequest
 from app.protocols.openai_chat.encode_messages import encode_messages
+from app.protocols.user_ids import openai_user
 
 MAX_STOP_SEQUENCES = 4
 
@@ -71,7 +73,7 @@ def encode_request(
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
     if request.user:
-        body["user"] = request.user
+        body["user"] = openai_user(request.user)
     if request.cache_key:
         body["prompt_cache_key"] = request.cache_key
     return body

@@ -16,6 +16,7 @@ from app.protocols.openai_responses.tools import (
     encode_tools,
     strict_compatible,
 )
+from app.protocols.user_ids import openai_user
 
 log = logging.getLogger("switchyard.translate")
 
@@ -72,7 +73,7 @@ def encode_request(
     if request.response_format is not None:
         body["text"] = {"format": _format(request.response_format)}
     if request.user:
-        body["user"] = request.user
+        body["user"] = openai_user(request.user)
     if request.metadata:
         body["metadata"] = request.metadata
     if request.cache_key:
