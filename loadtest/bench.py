@@ -1,0 +1,269 @@
+"""`make bench`: the gateway side by side with the fast upstream and the bare relay, one run.
+
+    python -m loadtest.bench [--quick] [--workers 1,2] [--duration 5] [--only passthrough,...]
+                             [--concurrency 1,16,64,256] [--rates 200,1000] [--output FILE]
+    python -m loadtest.bench --profile          (py-spy profiles, see loadtest/profile.py)
+
+Starts on 127.0.0.1 the fast upstream (loadtest/upstream.py), and for each Granian worker
+count the bare relay (loadtest/relay.py) and the gateway (`python -m app`, a generated config
+with one account per upstream protocol on the fast upstream). Then, interleaving the targets
+at each load level so that drift on the shared machine hits them alike:
+non-stream closed loops (wrk, or loadtest/gen.py without it), open-loop fixed rates
+(loadtest/gen.py, latency from the scheduled send time) and streams (loadtest/gen.py).
+Each point records the server process tree's CPU (utime+stime, /proc) and its workers' peak
+RSS. The report replaces the generated part of loadtest/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from loadtest import procstat, report, stack, wrkrun
+from loadtest.report import Point
+from loadtest.scenarios import TARGET_NAMES, TARGETS, Target
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+STREAM_CHUNKS = 20
+STREAM_DELAY_MS = 10.0
+
+
+@dataclass
+class Settings:
+    workers: list[int]
+    concurrency: list[int]
+    rates: list[float]
+    duration: float
+    stream_concurrency: int
+    stream_duration: float
+    targets: list[Target]
+    use_wrk: bool
+    quick: bool
+    output: Path | None
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="short points: a smoke check")
+    parser.add_argument("--workers", help="Granian worker counts, e.g. 1,2")
+    parser.add_argument("--duration", type=float, help="seconds per point (default 5, quick 2)")
+    parser.add_argument("--only", help=f"targets among {','.join(TARGET_NAMES)} (direct is kept)")
+    parser.add_argument("--concurrency", help="closed-loop levels, default 1,16,64,256")
+    parser.add_argument("--rates", help="open-loop rates in requests/s, default 200,1000")
+    parser.add_argument("--stream-concurrency", type=int, default=64)
+    parser.add_argument("--no-wrk", action="store_true", help="use the Python generator only")
+    parser.add_argument("--output", help="report file (default loadtest/RESULTS.md; quick: none)")
+    parser.add_argument("--profile", action="store_true", help="record py-spy profiles instead")
+    parser.add_argument("--profile-seconds", type=float, default=10.0)
+    return parser.parse_args(argv)
+
+
+def _numbers(text: str | None, default: str) -> list[float]:
+    return [float(x) for x in (text or default).split(",") if x.strip()]
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    quick = args.quick
+    names = {"direct", *(args.only.split(",") if args.only else TARGET_NAMES)}
+    unknown = names - set(TARGET_NAMES)
+    if unknown:
+        raise SystemExit(f"unknown targets {sorted(unknown)}; known: {TARGET_NAMES}")
+    duration = min(args.duration or (2.0 if quick else 5.0), 60.0)
+    output = Path(args.output) if args.output else (None if quick else RESULTS)
+    return Settings(
+        workers=[int(x) for x in _numbers(args.workers, "1" if quick else "1,2")],
+        concurrency=[
+            int(x) for x in _numbers(args.concurrency, "1,64" if quick else "1,16,64,256")
+        ],
+        rates=_numbers(args.rates, "200" if quick else "200,1000"),
+        duration=duration,
+        stream_concurrency=args.stream_concurrency,
+        stream_duration=max(duration, 3.0),
+        targets=[t for t in TARGETS if t.name in names],
+        use_wrk=wrkrun.available() and not args.no_wrk,
+        quick=quick,
+        output=output,
+    )
+
+
+class Bench:
+    """One run: the services of the current worker count, and the points measured."""
+
+    def __init__(self, settings: Settings, workdir: Path, upstream: stack.Service) -> None:
+        self.settings = settings
+        self.workdir = workdir
+        self.upstream = upstream
+        self.services: dict[str, stack.Service] = {"upstream": upstream}
+        self.points: list[Point] = []
+
+    def run_block(self, workers: int) -> None:
+        servers = {t.server for t in self.settings.targets}
+        try:
+            if "relay" in servers:
+                self.services["relay"] = stack.start_relay(self.workdir, self.upstream, workers)
+            if "gateway" in servers:
+                self.services["gateway"] = stack.start_gateway(self.workdir, self.upstream, workers)
+            self._measure_all(workers)
+        finally:
+            for name in ("relay", "gateway"):
+                service = self.services.pop(name, None)
+                if service is not None:
+                    service.stop()
+
+    def _measure_all(self, workers: int) -> None:
+        s = self.settings
+        for target in s.targets:  # warm pools and caches; not recorded
+            self._generate(target, "closed", 16, 1.0)
+        for concurrency in s.concurrency:
+            for target in s.targets:
+                self.measure(workers, target, "closed", concurrency, s.duration)
+        for rate in s.rates:
+            for target in s.targets:
+                self.measure(workers, target, "open", rate, s.duration)
+        for target in s.targets:
+            self.measure(workers, target, "stream", s.stream_concurrency, s.stream_duration)
+
+    def measure(
+        self, workers: int, target: Target, kind: str, level: float, duration: float
+    ) -> Point:
+        service = self.services[target.server]
+        pids, worker_pids, upstream_pids = service.pids, service.workers, self.upstream.pids
+        procstat.reset_peak(worker_pids)
+        cpu, upstream_cpu = procstat.cpu_seconds(pids), procstat.cpu_seconds(upstream_pids)
+        result = self._generate(target, kind, level, duration)
+        point = Point(
+            workers=workers,
+            kind=kind,
+            level=level,
+            target=target.name,
+            result=result,
+            cpu_s=procstat.cpu_seconds(pids) - cpu,
+            upstream_cpu_s=procstat.cpu_seconds(upstream_pids) - upstream_cpu,
+            peak_rss_kb=[procstat.status_kb(pid, "VmHWM") for pid in worker_pids],
+        )
+        self.points.append(point)
+        _progress(point)
+        return point
+
+    def _generate(self, target: Target, kind: str, level: float, duration: float) -> dict[str, Any]:
+        url = self.services[target.server].url + target.path
+        body_file = target.body_file(self.workdir, kind == "stream")
+        if kind == "closed" and self.settings.use_wrk:
+            return wrkrun.run_wrk(url, body_file, target.headers, int(level), duration)
+        command = [sys.executable, "-m", "loadtest.gen", "--url", url, "--mode", kind]
+        command += ["--body-file", str(body_file), "--duration", str(duration)]
+        command += ["--rate" if kind == "open" else "--concurrency", f"{level:g}"]
+        for header in target.headers:
+            command += ["--header", header]
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=duration + 60, check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"loadtest.gen failed:\n{done.stderr[-3000:]}")
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        result["generator"] = "loadtest.gen"
+        return result
+
+
+def _progress(point: Point) -> None:
+    r = point.result
+    extra = f" ttfb p50 {r['ttfb_p50_ms']:.2f} ms" if point.kind == "stream" else ""
+    print(
+        f"  w{point.workers} {point.kind:6} {point.level:>6g} {point.target:20} "
+        f"{r['rps']:>9,.0f}/s  p50 {r['p50_ms']:7.3f} ms  p99 {r['p99_ms']:8.3f} ms{extra}  "
+        f"cpu {point.cpu_us_per_request:6.0f} us/req  errors {r['errors']}",
+        flush=True,
+    )
+
+
+def run(settings: Settings) -> list[Point]:
+    with tempfile.TemporaryDirectory(prefix="switchyard-bench-") as directory:
+        workdir = Path(directory)
+        upstream = stack.start_upstream(workdir, STREAM_CHUNKS, STREAM_DELAY_MS)
+        try:
+            bench = Bench(settings, workdir, upstream)
+            for workers in settings.workers:
+                print(f"Granian workers: {workers}", flush=True)
+                bench.run_block(workers)
+        finally:
+            upstream.stop()
+    return bench.points
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.profile:
+        from loadtest import profile
+
+        profile.run_profiles(args.profile_seconds)
+        return
+    settings = settings_from(args)
+    if not settings.use_wrk:
+        print("wrk not found: closed loops use loadtest/gen.py (slower)", flush=True)
+    started = time.monotonic()
+    points = run(settings)
+    elapsed = time.monotonic() - started
+    text = render(settings, points, environment(), elapsed, argv)
+    if settings.output is None:
+        print(text)
+        return
+    report.splice(settings.output, text)
+    raw = HERE / "results" / "bench.json"
+    raw.parent.mkdir(exist_ok=True)
+    raw.write_text(json.dumps([asdict(p) for p in points], indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {settings.output.relative_to(Path.cwd(), walk_up=True)} in {elapsed:.0f} s")
+
+
+def environment() -> dict[str, str]:
+    versions = {}
+    for package in ("granian", "blacksheep", "aiohttp", "orjson", "uvloop", "pydantic-core"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "-"
+    wrk = "-"
+    if wrkrun.available():
+        done = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
+        wrk = (done.stdout or done.stderr).split("[")[0].strip() or "wrk"
+    commit = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return {
+        "CPU": procstat.cpu_model(),
+        "cores": str(os.cpu_count()),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        **versions,
+        "wrk": wrk,
+        "commit": commit or "-",
+    }
+
+
+def render(
+    settings: Settings,
+    points: list[Point],
+    env: dict[str, str],
+    elapsed: float,
+    argv: list[str] | None,
+) -> str:
+    from loadtest.summary import render_report
+
+    command = " ".join(["python -m loadtest.bench", *(argv if argv is not None else sys.argv[1:])])
+    date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return render_report(settings, points, env, command.strip(), date, elapsed)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""Starting and stopping what the benchmark measures, on loopback: the fast upstream, the bare
+relay and the gateway (`python -m app`), each in its own process group so that stopping one
+also stops its Granian workers.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from loadtest import procstat
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIENT_KEY = "sk-switchyard-bench-key"
+PROVIDER_KEY = "sk-bench-provider-key"
+READY_SECONDS = 30.0
+
+# Models: each served by one account of one upstream protocol, all on the fast upstream.
+OPENAI_MODEL = "gpt-bench"
+ANTHROPIC_MODEL = "claude-bench"
+GEMINI_MODEL = "gemini-bench"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Service:
+    """A started server process and where it listens."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pids(self) -> list[int]:
+        return procstat.tree(self.process.pid)
+
+    @property
+    def workers(self) -> list[int]:
+        """Granian's worker processes (the children); the process itself if it has none."""
+        found = procstat.children(self.process.pid)
+        return found or [self.process.pid]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            with suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            with suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=10)
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+def _start(name: str, command: list[str], port: int, workdir: Path, env: dict[str, str]) -> Service:
+    log = workdir / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return Service(name, process, port, log)
+
+
+def start_upstream(workdir: Path, chunks: int = 20, chunk_delay_ms: float = 10.0) -> Service:
+    port = free_port()
+    command = [sys.executable, "-m", "loadtest.upstream", "--port", str(port)]
+    command += ["--chunks", str(chunks), "--chunk-delay-ms", str(chunk_delay_ms)]
+    service = _start(f"upstream-{port}", command, port, workdir, dict(os.environ))
+    _wait(service, "/__stats", method="GET")
+    return service
+
+
+def start_relay(workdir: Path, upstream: Service, workers: int) -> Service:
+    port = free_port()
+    command = [sys.executable, "-m", "loadtest.relay", "--port", str(port)]
+    command += ["--upstream", upstream.url, "--workers", str(workers)]
+    service = _start(f"relay-w{workers}", command, port, workdir, dict(os.environ))
+    _wait_workers(service, workers)
+    return service
+
+
+def start_gateway(workdir: Path, upstream: Service, workers: int) -> Service:
+    port = free_port()
+    config = workdir / f"gateway-w{workers}.toml"
+    config.write_text(gateway_config(upstream.url), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHYARD_")}
+    env |= {
+        "SWITCHYARD_DEMO_KEY": CLIENT_KEY,
+        "BENCH_PROVIDER_KEY": PROVIDER_KEY,
+        "SWITCHYARD_LOG_LEVEL": "WARNING",
+    }
+    command = [sys.executable, "-m", "app", "--config", str(config)]
+    command += ["--port", str(port), "--workers", str(workers)]
+    service = _start(f"gateway-w{workers}", command, port, workdir, env)
+    _wait(service, "/readyz", method="GET")
+    _wait_workers(service, workers)
+    return service
+
+
+def gateway_config(upstream_url: str) -> str:
+    """One account per upstream protocol on the fast upstream, generous timeouts, one key."""
+    return f"""
+default_model = "{OPENAI_MODEL}"
+
+[server]
+max_body_bytes = 1048576
+pool_connections = 512
+
+[server.timeouts]
+connect = 5
+first_byte = 30
+idle = 30
+total = 120
+
+[[accounts]]
+name = "openai"
+type = "openai"
+api = "chat"
+base_url = "{upstream_url}/v1"
+api_key_env = "BENCH_PROVIDER_KEY"
+models = ["{OPENAI_MODEL}"]
+
+[[accounts]]
+name = "anthropic"
+type = "anthropic"
+base_url = "{upstream_url}"
+api_key_env = "BENCH_PROVIDER_KEY"
+models = ["{ANTHROPIC_MODEL}"]
+
+[[accounts]]
+name = "gemini"
+type = "gemini"
+base_url = "{upstream_url}"
+api_key_env = "BENCH_PROVIDER_KEY"
+models = ["{GEMINI_MODEL}"]
+
+[[keys]]
+name = "bench"
+env = "SWITCHYARD_DEMO_KEY"
+"""
+
+
+def _wait(service: Service, path: str, method: str) -> None:
+    deadline = time.monotonic() + READY_SECONDS
+    request = urllib.request.Request(service.url + path, method=method)
+    while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            raise RuntimeError(f"{service.name} exited:\n{service.log.read_text()[-3000:]}")
+        with suppress(OSError), urllib.request.urlopen(request, timeout=2) as response:
+            if response.status < 500:
+                return
+        time.sleep(0.1)
+    service.stop()
+    raise RuntimeError(f"{service.name} not ready in {READY_SECONDS} s:\n{service.log.read_text()}")
+
+
+def _wait_workers(service: Service, workers: int) -> None:
+    """Until Granian has its workers up and the port answers TCP connects."""
+    deadline = time.monotonic() + READY_SECONDS
+    while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            raise RuntimeError(f"{service.name} exited:\n{service.log.read_text()[-3000:]}")
+        if len(procstat.children(service.process.pid)) >= workers and _accepts(service.port):
+            time.sleep(0.5 if workers > 1 else 0.2)  # let the last worker finish its start-up
+            return
+        time.sleep(0.1)
+    service.stop()
+    raise RuntimeError(f"{service.name} workers not up in {READY_SECONDS} s")
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0

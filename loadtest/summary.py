@@ -1,0 +1,148 @@
+"""The generated part of RESULTS.md: run, machine, the targets of issue 5, and the tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from loadtest.report import Point, latency_table, stream_table
+from loadtest.scenarios import TARGETS
+
+if TYPE_CHECKING:
+    from loadtest.bench import Settings
+
+HERE = Path(__file__).resolve().parent
+TRANSLATED = ("anthropic-to-openai", "openai-to-anthropic")
+
+
+def _get(points: list[Point], workers: int, target: str, kind: str, level: float) -> Point | None:
+    for p in points:
+        if (p.workers, p.target, p.kind, p.level) == (workers, target, kind, level):
+            return p
+    return None
+
+
+def _check(value: float | None, limit: float, at_most: bool, unit: str) -> list[str]:
+    if value is None:
+        return ["not measured", "-"]
+    met = value <= limit if at_most else value >= limit
+    return [f"{value:,.2f}{unit}", "yes" if met else "**no**"]
+
+
+def target_rows(points: list[Point], workers: int, settings: Settings) -> list[list[str]]:
+    """Issue 5's targets, each with the figure this run measured for `workers` workers."""
+    rows: list[list[str]] = []
+
+    def closed(target: str, level: float) -> Point | None:
+        return _get(points, workers, target, "closed", level)
+
+    direct1, pass1 = closed("direct", 1), closed("passthrough", 1)
+    added = pass1.result["p50_ms"] - direct1.result["p50_ms"] if pass1 and direct1 else None
+    rows.append(["passthrough added p50 at c=1", "<= 0.5 ms", *_check(added, 0.5, True, " ms")])
+    for level in (16, 64):
+        p, relay = closed("passthrough", level), closed("relay", level)
+        rate = p.result["rps"] / workers if p else None
+        rows.append(
+            [f"passthrough req/s per worker, c={level}", ">= 3,000", *_check(rate, 3000, False, "")]
+        )
+        share = p.result["rps"] / relay.result["rps"] if p and relay else None
+        rows.append(
+            [f"passthrough / bare relay, c={level}", ">= 0.70", *_check(share, 0.7, False, "")]
+        )
+    for name in TRANSLATED:
+        for level in (16, 64):
+            p = closed(name, level)
+            cpu = p.cpu_us_per_request if p else None
+            rows.append(
+                [
+                    f"{name} gateway CPU/request, c={level}",
+                    "<= 300 us",
+                    *_check(cpu, 300, True, " us"),
+                ]
+            )
+    level = settings.stream_concurrency
+    direct = _get(points, workers, "direct", "stream", level)
+    for name in ("passthrough", *TRANSLATED):
+        p = _get(points, workers, name, "stream", level)
+        ratio = p.result["rps"] / direct.result["rps"] if p and direct else None
+        ttfb = p.result["ttfb_p50_ms"] - direct.result["ttfb_p50_ms"] if p and direct else None
+        chunk = p.cpu_us_per_request / 20 if p else None
+        label = f"{name} stream"
+        rows.append([f"{label} rate / direct", ">= 0.95", *_check(ratio, 0.95, False, "")])
+        rows.append([f"{label} added TTFB p50", "<= 5 ms", *_check(ttfb, 5, True, " ms")])
+        if name in TRANSLATED:
+            rows.append([f"{label} CPU per chunk", "<= 60 us", *_check(chunk, 60, True, " us")])
+    return rows
+
+
+def _links(directory: Path, pattern: str) -> list[str]:
+    return [f"- [{p.name}]({p.relative_to(HERE)})" for p in sorted(directory.glob(pattern))]
+
+
+def render_report(
+    settings: Settings,
+    points: list[Point],
+    env: dict[str, str],
+    command: str,
+    date: str,
+    elapsed: float,
+) -> str:
+    generator = (
+        "wrk (closed loops) and loadtest/gen.py (open loops, streams)"
+        if settings.use_wrk
+        else "loadtest/gen.py for everything: wrk was not available"
+    )
+    lines = [
+        "## Latest run",
+        "",
+        f"{date}, `{command}` ({elapsed / 60:.1f} min), commit `{env['commit']}`.",
+        f"Load generators: {generator}. Every server, the generator and this runner share "
+        "the machine's cores, on 127.0.0.1.",
+        "",
+        "| machine / version | |",
+        "|---|---|",
+        *[f"| {k} | {v} |" for k, v in env.items() if k != "commit"],
+        "",
+        "Targets (the baselines use the OpenAI Chat request; the fake upstream answers every "
+        "protocol at the same cost):",
+        "",
+        *[f"- `{t.name}`: {t.description}" for t in settings.targets],
+        "",
+        f"Each point runs {settings.duration:g} s (streams {settings.stream_duration:g} s); "
+        "`server CPU` is utime+stime of the measured server's process tree (Granian main + "
+        "workers, or the fake upstream for `direct`) per successful request; `upstream busy` "
+        "is the fake upstream's CPU share of one core during the point (its headroom); "
+        "peak RSS is VmHWM per worker, reset before each point. Streams: "
+        f"{STREAM_CHUNKS_TEXT}.",
+        "",
+    ]
+    for workers in settings.workers:
+        lines += _block(settings, points, workers)
+    lines += ["### Other reports", ""]
+    lines += _links(HERE / "profiles", "*-top.md") or ["- (no profiles yet: `make profile`)"]
+    lines += [x for x in _links(HERE / "results", "*.md") if "bench-quick" not in x]
+    return "\n".join(lines) + "\n"
+
+
+STREAM_CHUNKS_TEXT = (
+    "20 text chunks 10 ms apart from the fake upstream, 64 concurrent, closed loop; TTFB is "
+    "from the send to the first body byte, inter-chunk delay the gap between body reads"
+)
+
+
+def _block(settings: Settings, points: list[Point], workers: int) -> list[str]:
+    title = f"### Granian {workers} worker{'s' if workers > 1 else ''}"
+    lines = [title, "", "Against the targets of issue 5:", ""]
+    lines += ["| target | limit | measured | met |", "|---|---|---|---|"]
+    lines += ["| " + " | ".join(row) + " |" for row in target_rows(points, workers, settings)]
+    mine = [p for p in points if p.workers == workers]
+    lines += ["", "Non-stream, closed loop (fixed concurrency):", ""]
+    lines += latency_table(mine, "closed")
+    lines += ["", "Non-stream, open loop (fixed rate; latency from the scheduled send time):", ""]
+    lines += latency_table(mine, "open")
+    lines += ["", f"Streams, {settings.stream_concurrency} concurrent:", ""]
+    lines += stream_table(mine, 20)
+    return [*lines, ""]
+
+
+__all__ = ["TARGETS", "render_report"]
