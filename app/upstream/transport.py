@@ -72,6 +72,12 @@ class AiohttpResponse:
         connection = response.connection
         if connection is not None and connection.protocol is not None:
             connection.protocol.read_timeout = timeouts.idle
+            if not response.content.is_eof():
+                # The timer running now was armed by the headers' packet with the
+                # first-byte deadline; a new value only counts from the next reschedule,
+                # so restart it, or the wait for the body's first bytes is bounded by
+                # first_byte instead of idle. (At EOF aiohttp has dropped the timer.)
+                connection.protocol.start_timeout()
 
     @property
     def status(self) -> int:
