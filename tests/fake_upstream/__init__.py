@@ -28,9 +28,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from .contract import READY_PREFIX, Event, EventType, RecordedRequest
+from .contract import READY_PREFIX, Event, EventType, LoadStats, RecordedRequest
 
-__all__ = ["Event", "FakeUpstream", "FakeUpstreamError", "RecordedRequest"]
+__all__ = ["Event", "FakeUpstream", "FakeUpstreamError", "LoadStats", "RecordedRequest"]
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 _START_TIMEOUT = 15.0
@@ -106,8 +106,14 @@ class FakeUpstream:
                 raise TimeoutError(f"no {event_type} event within {timeout} s; events: {events}")
             time.sleep(_POLL_INTERVAL)
 
+    def load(self) -> dict[str, LoadStats]:
+        """Per model (or path): requests being answered now, and the most at once since the
+        last reset."""
+        result: dict[str, LoadStats] = self._call("GET", "/__control/load")
+        return result
+
     def reset(self) -> None:
-        """Forget queued actions, recorded requests and events."""
+        """Forget queued actions, recorded requests, events and load peaks."""
         self._call("POST", "/__control/reset", {})
 
     def stop(self) -> int | None:

@@ -22,6 +22,7 @@ class RecordedRequest(TypedDict):
     headers: dict[str, str]  # lower-case names
     body: str
     json: Any  # the parsed body, or None when it is not JSON
+    received_at: float  # wall clock (time.time()), to line requests up with other logs
 
 
 class Event(TypedDict):
@@ -30,3 +31,11 @@ class Event(TypedDict):
     path: str
     chunks_sent: int
     status: NotRequired[int]  # on completed events
+
+
+class LoadStats(TypedDict):
+    """Provider requests of one model being handled now, and the most at once since the last
+    reset: a gateway's concurrency limit measured from the far side."""
+
+    in_flight: int
+    max_in_flight: int

@@ -3,18 +3,57 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import count
 
 from aiohttp import web
 
-from .contract import Event, EventType, RecordedRequest
+from .contract import Event, EventType, LoadStats, RecordedRequest
+
+
+@dataclass(slots=True)
+class Load:
+    """Provider requests in the handler right now, per model (the path when the request names
+    none), and the most there were at once.
+
+    Keyed by model because a test gives each gateway account its own upstream model name, so
+    the counts are per account.
+    """
+
+    in_flight: dict[str, int] = field(default_factory=dict)
+    peak: dict[str, int] = field(default_factory=dict)
+
+    @contextmanager
+    def track(self, key: str) -> Iterator[None]:
+        now = self.in_flight.get(key, 0) + 1
+        self.in_flight[key] = now
+        self.peak[key] = max(self.peak.get(key, 0), now)
+        try:
+            yield
+        finally:
+            self.in_flight[key] -= 1
+
+    def stats(self) -> dict[str, LoadStats]:
+        return {
+            key: LoadStats(in_flight=self.in_flight[key], max_in_flight=self.peak[key])
+            for key in sorted(self.in_flight)
+        }
+
+    def reset(self) -> None:
+        """Forget the peaks; requests still running count on (a reset must not drive a
+        count negative when they end)."""
+        self.in_flight = {key: n for key, n in self.in_flight.items() if n}
+        self.peak = dict(self.in_flight)
 
 
 @dataclass(slots=True)
 class Journal:
     requests: list[RecordedRequest] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    load: Load = field(default_factory=Load)
     # Ids keep counting across resets so that a late event from an earlier test can never be
     # mistaken for one about the current test's request.
     _ids: count[int] = field(default_factory=lambda: count(1))
@@ -28,6 +67,7 @@ class Journal:
             headers=_lower_headers(request),
             body=body.decode(errors="replace"),
             json=_parse_json(body),
+            received_at=time.time(),
         )
         self.requests.append(recorded)
         return recorded
@@ -35,6 +75,7 @@ class Journal:
     def reset(self) -> None:
         self.requests.clear()
         self.events.clear()
+        self.load.reset()
 
 
 @dataclass(slots=True)

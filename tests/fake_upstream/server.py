@@ -28,6 +28,7 @@ class FakeUpstreamServer:
         app.router.add_get("/__control/script", self.list_script)
         app.router.add_get("/__control/requests", self.list_requests)
         app.router.add_get("/__control/events", self.list_events)
+        app.router.add_get("/__control/load", self.load_stats)
         app.router.add_post("/__control/reset", self.reset)
         app.router.add_route("*", "/__control/{tail:.*}", self.unknown_control)
         app.router.add_route("*", "/{tail:.*}", self.handle_provider)
@@ -37,10 +38,14 @@ class FakeUpstreamServer:
         body = await request.read()
         recorded = self.journal.record_request(request, body)
         endpoint = resolve_endpoint(request.method, request.path, recorded["headers"])
-        action = self.queue.take(request.path, request_model(endpoint, recorded["json"]))
+        model = request_model(endpoint, recorded["json"])
+        action = self.queue.take(request.path, model)
         reply = build_reply(endpoint, recorded, action, len(body))
         exchange = Exchange(self.journal, recorded["id"], request.path)
-        return await send_reply(request, reply, action, exchange)
+        # Counted until the handler ends: the last byte written, the fake's drop, or the
+        # client's disconnect (which cancels the handler).
+        with self.journal.load.track(model or request.path):
+            return await send_reply(request, reply, action, exchange)
 
     async def add_script(self, request: web.Request) -> web.Response:
         try:
@@ -58,6 +63,9 @@ class FakeUpstreamServer:
 
     async def list_events(self, request: web.Request) -> web.Response:
         return web.json_response(self.journal.events)
+
+    async def load_stats(self, request: web.Request) -> web.Response:
+        return web.json_response(self.journal.load.stats())
 
     async def reset(self, request: web.Request) -> web.Response:
         self.queue.clear()

@@ -496,12 +496,15 @@ def test_invalid_json_body_gets_a_400(upstream: FakeUpstream) -> None:
 
 
 def test_requests_are_recorded_in_order(upstream: FakeUpstream) -> None:
+    before = time.time()
     call(upstream, "/v1/models")
     payload: dict[str, Any] = {"contents": []}
     path = "/v1beta/models/g:generateContent"
     call(upstream, path + "?key=k1", payload, headers={"X-Goog-Api-Key": "k2"})
+    after = time.time()
     upstream.script({})  # control calls are not provider requests
     first, second = upstream.requests()
+    assert before <= first["received_at"] <= second["received_at"] <= after
     assert (first["method"], first["path"], first["json"]) == ("GET", "/v1/models", None)
     assert second["id"] > first["id"]
     assert second["method"] == "POST"
@@ -518,6 +521,54 @@ def test_reset_forgets_everything(upstream: FakeUpstream) -> None:
     upstream.script({"status": 500})
     upstream.reset()
     assert (upstream.requests(), upstream.events(), upstream.pending()) == ([], [], [])
+    assert upstream.load() == {}
+
+
+def wait_for_load(
+    upstream: FakeUpstream, key: str, in_flight: int, *, timeout: float = 5.0
+) -> dict[str, Any]:
+    """Poll the load until `key` has `in_flight` requests running; handlers start and end
+    asynchronously to the client's socket calls."""
+    deadline = time.monotonic() + timeout
+    while True:
+        load: dict[str, Any] = dict(upstream.load())
+        if load.get(key, {}).get("in_flight") == in_flight:
+            return load
+        assert time.monotonic() < deadline, f"{key} never had {in_flight} in flight: {load}"
+        time.sleep(0.02)
+
+
+def test_load_counts_requests_in_flight_per_model_and_their_peak(upstream: FakeUpstream) -> None:
+    upstream.script({"match": "model-a", "hang_ms": 5000}, {"match": "model-a", "hang_ms": 5000})
+    first = open_raw(upstream, "/v1/messages", {"model": "model-a"})
+    second = open_raw(upstream, "/v1/messages", {"model": "model-a"})
+    with first, second:
+        during = wait_for_load(upstream, "model-a", 2)
+        assert call(upstream, "/v1/messages", {"model": "model-b"}).status == 200
+        call(upstream, "/v1/models")  # no model named: counted by path
+    after = wait_for_load(upstream, "model-a", 0)  # closing the sockets ends both handlers
+    assert during == {"model-a": {"in_flight": 2, "max_in_flight": 2}}
+    assert after == {
+        "/v1/models": {"in_flight": 0, "max_in_flight": 1},
+        "model-a": {"in_flight": 0, "max_in_flight": 2},
+        "model-b": {"in_flight": 0, "max_in_flight": 1},
+    }
+
+
+def test_reset_forgets_peaks_but_keeps_counting_requests_still_running(
+    upstream: FakeUpstream,
+) -> None:
+    upstream.script({"hang_ms": 5000}, {"hang_ms": 5000})
+    first = open_raw(upstream, "/v1/messages", {"model": "m"})
+    with first:
+        with open_raw(upstream, "/v1/messages", {"model": "m"}):
+            wait_for_load(upstream, "m", 2)
+        wait_for_load(upstream, "m", 1)
+        upstream.reset()
+        assert upstream.load() == {"m": {"in_flight": 1, "max_in_flight": 1}}
+    assert wait_for_load(upstream, "m", 0) == {"m": {"in_flight": 0, "max_in_flight": 1}}
+    upstream.reset()
+    assert upstream.load() == {}
 
 
 def test_process_exits_cleanly_on_stop_right_after_ready() -> None:
