@@ -3,6 +3,7 @@
     python -m loadtest.bench [--quick] [--workers 1,2] [--duration 5] [--only passthrough,...]
                              [--concurrency 1,16,64,256] [--rates 200,1000] [--output FILE]
     python -m loadtest.bench --profile          (py-spy profiles, see loadtest/profile.py)
+    python -m loadtest.bench --streams-1000 | --soak MINUTES   (see loadtest/longrun.py)
 
 Starts on 127.0.0.1 the fast upstream (loadtest/upstream.py), and for each Granian worker
 count the bare relay (loadtest/relay.py) and the gateway (`python -m app`, a generated config
@@ -67,6 +68,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", help="report file (default loadtest/RESULTS.md; quick: none)")
     parser.add_argument("--profile", action="store_true", help="record py-spy profiles instead")
     parser.add_argument("--profile-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--streams-1000", action="store_true", help="memory per open stream, instead"
+    )
+    parser.add_argument("--open-streams", type=int, default=1000)
+    parser.add_argument("--soak", type=float, metavar="MINUTES", help="RSS soak, instead")
     return parser.parse_args(argv)
 
 
@@ -209,6 +215,14 @@ def main(argv: list[str] | None = None) -> None:
 
         profile.run_profiles(args.profile_seconds)
         return
+    if args.streams_1000 or args.soak:
+        from loadtest import longrun
+
+        if args.streams_1000:
+            print(longrun.write("streams-1000", longrun.streams_1000(args.open_streams)))
+        if args.soak:
+            print(longrun.write("soak", longrun.soak(args.soak)))
+        return
     settings = settings_from(args)
     if not settings.use_wrk:
         print("wrk not found: closed loops use loadtest/gen.py (slower)", flush=True)
@@ -247,6 +261,8 @@ def environment() -> dict[str, str]:
         "python": platform.python_version(),
         **versions,
         "wrk": wrk,
+        # Other work on the machine skews every figure; the ratios less so.
+        "load average at start (1/5/15 min)": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
         "commit": commit or "-",
     }
 

@@ -232,7 +232,9 @@ async def _exchange(
     return connection
 
 
-async def closed_loop(target: Target, concurrency: int, duration: float, stream: bool) -> Tally:
+async def closed_loop(
+    target: Target, concurrency: int, duration: float, stream: bool, grace: float = 10.0
+) -> Tally:
     tally = Tally()
     stop = _now() + duration
 
@@ -246,10 +248,12 @@ async def closed_loop(target: Target, concurrency: int, duration: float, stream:
             connection.close()
 
     tasks = {asyncio.create_task(worker()) for _ in range(concurrency)}
-    return await _finish(tasks, tally, duration + _GRACE)
+    return await _finish(tasks, tally, duration + grace)
 
 
-async def open_loop(target: Target, rate: float, duration: float, max_connections: int) -> Tally:
+async def open_loop(
+    target: Target, rate: float, duration: float, max_connections: int, grace: float = 10.0
+) -> Tally:
     tally = Tally()
     idle: list[Connection] = []
     opened = 0
@@ -276,7 +280,7 @@ async def open_loop(target: Target, rate: float, duration: float, max_connection
         task = asyncio.create_task(one(scheduled, connection))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
-    return tally if not tasks else await _finish(tasks, tally, _GRACE)
+    return tally if not tasks else await _finish(tasks, tally, grace)
 
 
 async def _finish(tasks: set[asyncio.Task[None]], tally: Tally, seconds: float) -> Tally:
@@ -286,9 +290,6 @@ async def _finish(tasks: set[asyncio.Task[None]], tally: Tally, seconds: float) 
         task.cancel()
         tally.socket_errors += 1
     return tally
-
-
-_GRACE = 10.0
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -327,10 +328,10 @@ async def run(args: argparse.Namespace, body: bytes) -> dict[str, Any]:
     target = build_target(args.url, body, args.header)
     started = _now()
     if args.mode == "open":
-        tally = await open_loop(target, args.rate, args.duration, args.max_connections)
+        tally = await open_loop(target, args.rate, args.duration, args.max_connections, args.grace)
     else:
         stream = args.mode == "stream"
-        tally = await closed_loop(target, args.concurrency, args.duration, stream)
+        tally = await closed_loop(target, args.concurrency, args.duration, stream, args.grace)
     return summarize(tally, _now() - started, args.mode, args.duration)
 
 
@@ -344,6 +345,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="requests/s (open mode)")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds (at most 600)")
     parser.add_argument("--max-connections", type=int, default=2048)
+    parser.add_argument("--grace", type=float, default=10.0, help="seconds to wait at the end")
     args = parser.parse_args(argv)
     args.duration = min(args.duration, 600.0)
     with open(args.body_file, "rb") as file:

@@ -127,7 +127,7 @@ default_model = "{OPENAI_MODEL}"
 
 [server]
 max_body_bytes = 1048576
-pool_connections = 512
+pool_connections = 2048                 # 1,000+ open streams need as many upstream connections
 
 [server.timeouts]
 connect = 5
