@@ -100,10 +100,17 @@ class CircuitBreaker:
             self._move(BreakerState.CLOSED, now)
 
     def record_failure(self, now: float) -> None:
-        """A failure that counts against the account's health."""
+        """A failure that counts against the account's health. While the breaker is
+        open (tripped or held) a failure can only come from a request sent before: it
+        neither trips it again nor joins the window, else the requests in flight when
+        it opened would double the cooldown per ``consecutive_failures`` of them, up to
+        ``max_cooldown`` after a single burst."""
+        state = self.state(now)
+        if state is BreakerState.OPEN:
+            return
         self._remember(now, ok=False)
         self._consecutive += 1
-        if self.state(now) is BreakerState.HALF_OPEN or self._should_trip(now):
+        if state is BreakerState.HALF_OPEN or self._should_trip(now):
             self._trip(now)
 
     def hold(self, now: float, seconds: float) -> None:

@@ -9,8 +9,11 @@
    requests in flight.
 4. A sticky account (the one this session used last) goes first while it is
    healthy; stickiness never blocks failover, the rest of the order follows.
-5. If no account may be tried, the one closest to recovery is the last
-   resort, rather than failing with no attempt at all.
+5. Accounts whose breaker is open (or held by a rate limit) come last, the
+   closest to recovery first: they are tried only when every account above
+   them failed, so that a request is not refused while an account that has
+   just recovered, unknown to its breaker, could still answer it. The
+   failover's ``max_attempts`` bounds the cost when every account is down.
 
 Pure: the caller passes the clock and the random source.
 """
@@ -42,12 +45,13 @@ def attempt_order(
     sticky: str | None = None,
 ) -> list[Candidate]:
     usable = [c for c in candidates if not c.disabled]
-    open_now = [c for c in usable if _admits(c.breaker, now)]
-    if not open_now:
-        waiting = sorted(usable, key=lambda c: c.breaker.recovers_in(now))
-        return waiting[:1]
+    ready = [c for c in usable if _admits(c.breaker, now)]
+    resting = sorted(
+        (c for c in usable if not _admits(c.breaker, now)),
+        key=lambda c: c.breaker.recovers_in(now),
+    )
     ranks: dict[tuple[int, bool], list[Candidate]] = {}
-    for candidate in open_now:
+    for candidate in ready:
         key = (candidate.priority, not (region is not None and candidate.region == region))
         ranks.setdefault(key, []).append(candidate)
     order: list[Candidate] = []
@@ -57,7 +61,7 @@ def attempt_order(
         if candidate.name == sticky:
             order.insert(0, order.pop(index))
             break
-    return order
+    return order + resting
 
 
 def _admits(breaker: CircuitBreaker, now: float) -> bool:

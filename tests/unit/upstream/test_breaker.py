@@ -87,6 +87,25 @@ def test_a_failed_probe_reopens_it_with_a_doubled_cooldown_up_to_the_cap() -> No
         now += cooldown
 
 
+def test_failures_of_requests_in_flight_when_it_opened_do_not_trip_it_again() -> None:
+    breaker = tripped()  # open at 0.2 for the 5 s cooldown
+    for step in range(9):  # requests sent before it opened fail afterwards
+        breaker.record_failure(0.3 + step * 0.01)
+    assert breaker.recovers_in(0.4) == pytest.approx(4.8)
+    assert breaker.allow(5.3)
+    breaker.record_failure(5.3)  # the probe fails: the cooldown doubles once, not four times
+    assert breaker.recovers_in(5.3) == pytest.approx(10)
+    assert breaker.opened == 2
+
+
+def test_failures_during_a_hold_do_not_trip_it() -> None:
+    breaker = CircuitBreaker(SETTINGS)
+    breaker.hold(0, 2)
+    for step in range(6):
+        breaker.record_failure(0.1 + step * 0.1)
+    assert breaker.recovers_in(1.0) == pytest.approx(1.0)  # the hold alone, no 5 s trip
+
+
 def test_hold_keeps_requests_away_for_retry_after_without_counting_a_trip() -> None:
     breaker = CircuitBreaker(SETTINGS)
     breaker.hold(0, 30)

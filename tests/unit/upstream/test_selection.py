@@ -51,22 +51,35 @@ def test_busy_accounts_are_chosen_less() -> None:
     assert 0.75 < counts["idle"] / 2000 < 0.85  # 1 : 1/4
 
 
-def test_open_breakers_and_disabled_accounts_are_skipped() -> None:
+def test_open_breakers_come_last_and_disabled_accounts_are_skipped() -> None:
     broken, ok, off = account("broken"), account("ok"), account("off", disabled=True)
     broken.breaker.record_failure(0)
-    assert names(attempt_order([broken, ok, off], now=1, rng=random.Random(1))) == ["ok"]
+    assert names(attempt_order([broken, ok, off], now=1, rng=random.Random(1))) == [
+        "ok",
+        "broken",
+    ]
 
 
-def test_when_every_account_is_open_the_closest_to_recovery_is_the_last_resort() -> None:
-    early, late = account("early"), account("late")
+def test_an_open_breaker_comes_after_every_closed_account_whatever_its_tier() -> None:
+    main, backup = account("main", priority=0), account("backup", priority=5)
+    main.breaker.record_failure(0)
+    assert names(attempt_order([main, backup], now=1, rng=random.Random(1))) == [
+        "backup",
+        "main",
+    ]
+
+
+def test_open_accounts_are_tried_closest_to_recovery_first() -> None:
+    early, late, held = account("early"), account("late"), account("held")
     late.breaker.record_failure(0)
     early.breaker.record_failure(-5)
-    order = attempt_order([late, early], now=1, rng=random.Random(1))
-    assert names(order) == ["early"]
+    held.breaker.hold(0, 7)  # a rate limit's retry-after: recovers between the two
+    order = attempt_order([late, held, early], now=1, rng=random.Random(1))
+    assert names(order) == ["early", "held", "late"]
 
 
 def test_sticky_account_goes_first_while_healthy_and_lets_go_when_not() -> None:
     a, b = account("a", weight=100), account("b", weight=0.01)
     assert names(attempt_order([a, b], now=0, rng=random.Random(3), sticky="b")) == ["b", "a"]
     b.breaker.record_failure(0)
-    assert names(attempt_order([a, b], now=1, rng=random.Random(3), sticky="b")) == ["a"]
+    assert names(attempt_order([a, b], now=1, rng=random.Random(3), sticky="b")) == ["a", "b"]
