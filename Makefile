@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-unit test-e2e check format lock clean bench bench-quick profile wrk
+.PHONY: help run test test-unit test-e2e check format lock clean bench bench-quick profile wrk chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ bench-quick: $(VENV)/.bench wrk ## a short smoke run of the benchmark (~2 min), 
 
 profile: $(VENV)/.bench ## py-spy profiles of the gateway worker under load, in loadtest/profiles/
 	$(BIN)/python -m loadtest.bench --profile $(ARGS)
+
+chaos: $(VENV)/.runtime ## accounts fail and recover under steady load (~70 s), writes loadtest/results/chaos.md (ARGS="--rate 150")
+	$(BIN)/python -m loadtest.chaos $(ARGS)
 
 lock: | $(BIN)/uv ## re-pin the dependencies from pyproject.toml
 	$(BIN)/uv pip compile --quiet pyproject.toml -o requirements.lock --python-version 3.11
