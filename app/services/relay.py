@@ -124,34 +124,38 @@ class Relay:
             state = self._pool.state(target.account.name)
             if not await _admit(state.limit, target, final):
                 continue
+            name = target.account.name
+            probe = self._pool.take_probe(name)
             try:
                 outcome = await self._attempt(call, resolution.model, target, final)
             except FailedAttempt as failed:
                 state.limit.release()
-                self._pool.failed(target.account.name, failed.failure, failed.retry_after)
+                self._pool.failed(name, failed.failure, failed.retry_after, probe=probe)
                 if final:
                     raise failed.error from None
                 last = failed.error
                 continue
             except BaseException:
                 state.limit.release()
+                self._pool.abandoned(name, probe)
                 raise
             if outcome.status < 400:
-                self._pool.remember(call.session, target.account.name)
-            return self._settle(target.account.name, state.limit, outcome)
+                self._pool.remember(call.session, name)
+            return self._settle(name, state.limit, outcome, probe)
         if isinstance(last, _ReplyError):
             return last.reply  # the upstream's own error reply, unchanged
         if isinstance(last, GatewayError):
             raise last
         raise RateLimited("Every account serving this model is busy; retry shortly.", retry_after=1)
 
-    def _settle(self, name: str, limit: ConcurrencyLimit, reply: Reply) -> Reply:
+    def _settle(self, name: str, limit: ConcurrencyLimit, reply: Reply, probe: bool) -> Reply:
         """Report the outcome to the pool; free the slot now, or when a stream ends."""
         failure = classify_status(reply.status, reply.body)
         if failure is None:
             self._pool.succeeded(name)
         else:
-            self._pool.failed(name, failure, retry_after_seconds(dict(reply.headers)))
+            retry_after = retry_after_seconds(dict(reply.headers))
+            self._pool.failed(name, failure, retry_after, probe=probe)
         if reply.stream is None:
             limit.release()
             return reply

@@ -78,6 +78,18 @@ class CircuitBreaker:
             return True
         return False
 
+    def take_probe(self, now: float) -> bool:
+        """Count a request as one of the half-open breaker's probes, if a slot is free
+        (False, and nothing taken, otherwise). A probe taken ends in ``record_success``,
+        ``record_failure`` or ``release_probe``."""
+        return self.state(now) is BreakerState.HALF_OPEN and self.allow(now)
+
+    def release_probe(self) -> None:
+        """A probe ended without a verdict on the account (the request's own error, or
+        the client left): its slot is free again."""
+        if self._state is BreakerState.HALF_OPEN and self._probes_out:
+            self._probes_out -= 1
+
     def would_allow(self, now: float) -> bool:
         """``allow`` without taking a half-open probe slot (for ranking accounts)."""
         state = self.state(now)

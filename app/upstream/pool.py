@@ -166,17 +166,31 @@ class Pool:
             )
         return accounts
 
+    def take_probe(self, name: str) -> bool:
+        """Called as an attempt on ``name`` starts: True when it is its half-open
+        breaker's probe, which then keeps other requests away (they rank it with the
+        open accounts) until the outcome is reported, or ``abandoned``."""
+        return self.state(name).breaker.take_probe(time.monotonic())
+
+    def abandoned(self, name: str, probe: bool) -> None:
+        """The attempt ended with no outcome (cancelled, or an error of its own)."""
+        if probe:
+            self.state(name).breaker.release_probe()
+
     def succeeded(self, name: str) -> None:
         state = self.state(name)
         state.requests += 1
         state.breaker.record_success(time.monotonic())
 
-    def failed(self, name: str, failure: FailureClass, retry_after: float | None) -> None:
+    def failed(
+        self, name: str, failure: FailureClass, retry_after: float | None, *, probe: bool = False
+    ) -> None:
         state = self.state(name)
         now = time.monotonic()
         state.requests += 1
         state.last_failure, state.last_failure_at = failure, now
         if failure in NEUTRAL:
+            self.abandoned(name, probe)  # says nothing of the account: probe again
             return
         state.failures += 1
         if failure is FailureClass.CREDENTIAL:

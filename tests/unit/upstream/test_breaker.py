@@ -106,6 +106,16 @@ def test_failures_during_a_hold_do_not_trip_it() -> None:
     assert breaker.recovers_in(1.0) == pytest.approx(1.0)  # the hold alone, no 5 s trip
 
 
+def test_take_probe_counts_half_open_probes_only_and_release_frees_one() -> None:
+    assert not CircuitBreaker(SETTINGS).take_probe(0)  # closed: nothing to count
+    breaker = tripped()
+    assert not breaker.take_probe(1)  # open
+    assert [breaker.take_probe(5.3) for _ in range(3)] == [True, True, False]
+    assert not breaker.would_allow(5.3)
+    breaker.release_probe()
+    assert breaker.would_allow(5.4) and breaker.take_probe(5.4)
+
+
 def test_hold_keeps_requests_away_for_retry_after_without_counting_a_trip() -> None:
     breaker = CircuitBreaker(SETTINGS)
     breaker.hold(0, 30)

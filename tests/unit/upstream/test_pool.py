@@ -1,6 +1,7 @@
 import time
 
 from app.config.loader import build_config
+from app.upstream.breaker import BreakerSettings
 from app.upstream.failures import FailureClass
 from app.upstream.pool import Pool
 
@@ -42,3 +43,28 @@ def test_snapshot_shows_state_without_secrets() -> None:
     assert (rows["a"]["breaker_opened"], rows["b"]["breaker_opened"]) == (1, 0)
     assert rows["a"]["last_failure"] == "rate_limit" and rows["b"]["requests"] == 0
     assert "k" not in {str(value) for row in rows.values() for value in row.values()}
+
+
+def half_open_pool() -> Pool:
+    """Account a's breaker tripped with a zero cooldown: half-open at once, no waiting."""
+    pool = Pool(accounts(), breaker=BreakerSettings(consecutive_failures=1, cooldown=0.0))
+    pool.failed("a", FailureClass.OVERLOADED, None)
+    return pool
+
+
+def test_a_half_open_account_takes_one_probe_at_a_time() -> None:
+    pool = half_open_pool()
+    assert pool.take_probe("a")
+    assert not pool.take_probe("a")
+    assert not pool.take_probe("b")  # closed: its attempts are not probes
+
+
+def test_a_probe_that_ends_without_a_verdict_gives_its_slot_back() -> None:
+    pool = half_open_pool()
+    assert pool.take_probe("a")
+    pool.failed("a", FailureClass.CLIENT_ERROR, None, probe=True)
+    assert pool.take_probe("a")
+    pool.abandoned("a", probe=True)
+    assert pool.take_probe("a")
+    pool.abandoned("a", probe=False)  # an attempt that was not the probe frees nothing
+    assert not pool.take_probe("a")
