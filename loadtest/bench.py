@@ -226,10 +226,10 @@ def main(argv: list[str] | None = None) -> None:
     settings = settings_from(args)
     if not settings.use_wrk:
         print("wrk not found: closed loops use loadtest/gen.py (slower)", flush=True)
-    started = time.monotonic()
+    env, started = environment(), time.monotonic()
     points = run(settings)
     elapsed = time.monotonic() - started
-    text = render(settings, points, environment(), elapsed, argv)
+    text = render(settings, points, env, elapsed, argv)
     if settings.output is None:
         print(text)
         return
@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     raw = HERE / "results" / "bench.json"
     raw.parent.mkdir(exist_ok=True)
     raw.write_text(json.dumps([asdict(p) for p in points], indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {settings.output.relative_to(Path.cwd(), walk_up=True)} in {elapsed:.0f} s")
+    print(f"wrote {settings.output.name} in {elapsed:.0f} s")
 
 
 def environment() -> dict[str, str]:
@@ -254,6 +254,9 @@ def environment() -> dict[str, str]:
     commit = subprocess.run(
         ["git", "describe", "--always", "--dirty"], capture_output=True, text=True, check=False
     ).stdout.strip()
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "app"], capture_output=True, text=True, check=False
+    ).stdout.splitlines()
     return {
         "CPU": procstat.cpu_model(),
         "cores": str(os.cpu_count()),
@@ -263,6 +266,7 @@ def environment() -> dict[str, str]:
         "wrk": wrk,
         # Other work on the machine skews every figure; the ratios less so.
         "load average at start (1/5/15 min)": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "app/ files with uncommitted changes at start": str(len(changed)),
         "commit": commit or "-",
     }
 
