@@ -91,6 +91,9 @@ class Reply:
     headers: list[tuple[str, str]]
     body: bytes = b""
     stream: AsyncIterator[bytes] | None = None
+    # Set when a 200 carries the upstream's failure (an in-band error as the first
+    # stream event): the pool counts it as the failure it is.
+    failure: FailureClass | None = None
 
 
 class Relay:
@@ -150,7 +153,7 @@ class Relay:
 
     def _settle(self, name: str, limit: ConcurrencyLimit, reply: Reply, probe: bool) -> Reply:
         """Report the outcome to the pool; free the slot now, or when a stream ends."""
-        failure = classify_status(reply.status, reply.body)
+        failure = reply.failure or classify_status(reply.status, reply.body)
         if failure is None:
             self._pool.succeeded(name)
         else:
@@ -250,7 +253,8 @@ class Relay:
             )
             chunks = aiter(response.chunks())
             first = await self._first_events(call, response, tap, chunks, record)
-            if not final and in_band_error(call.protocol, first):
+            failure = _in_band_failure(call.protocol, first)
+            if failure is not None and not final:
                 # The upstream said 200, then failed before anything real: another
                 # account may still answer (PROTOCOLS.md E11, USER-PAIN 6).
                 response.close()
@@ -258,8 +262,11 @@ class Relay:
                 raise UpstreamUnavailable(
                     f"in-band error before the first event: {_snippet(first)[:200]}"
                 )
-            stream = self._stream(call, response, tap, record, first, chunks)
-            return Reply(response.status, headers, stream=stream)
+            # The last account's in-band error reaches the client as the upstream
+            # wrote it, and is recorded and counted as the failure it is.
+            error = _snippet(first) if failure is not None else None
+            stream = self._stream(call, response, tap, record, first, chunks, error)
+            return Reply(response.status, headers, stream=stream, failure=failure)
         return Reply(response.status, headers, body=await self._read(call, response, record))
 
     async def _first_events(
@@ -306,8 +313,10 @@ class Relay:
         record: UsageRecord,
         first: bytes,
         chunks: AsyncIterator[bytes],
+        upstream_error: str | None = None,
     ) -> AsyncIterator[bytes]:
-        outcome, error, sent = "ok", None, len(first)
+        outcome = "ok" if upstream_error is None else "upstream_error"
+        error, sent = upstream_error, len(first)
         try:
             if first:
                 yield first
@@ -416,6 +425,17 @@ def _safe_tap_usage(tap: StreamTap) -> Usage | None:
     except (ValueError, AttributeError, TypeError):
         log.warning("could not read usage from a relayed stream")
         return None
+
+
+def _in_band_failure(protocol: WireProtocol, first: bytes) -> FailureClass | None:
+    """The failure class of a 200 stream whose first events are the upstream's error."""
+    if not in_band_error(protocol, first):
+        return None
+    if b"rate_limit" in first or b"RESOURCE_EXHAUSTED" in first:
+        return FailureClass.RATE_LIMIT
+    if b"overloaded" in first:
+        return FailureClass.OVERLOADED
+    return FailureClass.TRANSIENT
 
 
 def _snippet(body: bytes) -> str:

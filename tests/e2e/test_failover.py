@@ -166,6 +166,26 @@ def test_an_error_as_the_first_stream_event_fails_over(
     assert upstream_models(upstream) == ["primary-up", "backup-up"]
 
 
+def test_the_last_accounts_in_band_error_reaches_the_client_and_counts_as_a_failure(
+    gateway_factory: GatewayFactory, upstream: FakeUpstream
+) -> None:
+    gateway = gateway_factory(with_admin(pool_config(upstream.url)), env=ADMIN_ENV, name="inband")
+    upstream.script(
+        {"match": "primary-up", "chunks": [OVERLOADED_EVENT]},
+        {"match": "backup-up", "chunks": [OVERLOADED_EVENT]},
+    )
+    response = ask(gateway, stream=True)
+    assert response.status_code == 200  # the headers were the upstream's
+    assert "overloaded_error" in response.text
+    assert upstream_models(upstream) == ["primary-up", "backup-up"]
+    primary, backup = attempts(gateway, response.headers["x-switchyard-request-id"], 2)
+    assert (primary["outcome"], backup["outcome"]) == ("upstream_error", "upstream_error")
+    assert "overloaded_error" in backup["error"]
+    accounts = admin_accounts(gateway)
+    assert accounts["backup"]["last_failure"] == "overloaded"
+    assert accounts["backup"]["failures"] == 1
+
+
 def test_a_failure_after_the_first_byte_ends_the_stream_with_an_error_and_no_retry(
     pool: Gateway, upstream: FakeUpstream
 ) -> None:
