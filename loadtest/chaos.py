@@ -477,6 +477,7 @@ class Chaos:
 
 
 async def chaos_run(args: argparse.Namespace, workdir: Path) -> chaos_report.Run:
+    load_before = os.getloadavg()[0]
     flags = ["--chunks", str(args.chunks), "--chunk-delay-ms", str(args.chunk_delay_ms)]
     upstreams = {name: Upstream(name, free_port(), workdir, flags) for name in ACCOUNTS}
     gateway = Gateway(free_port(), workdir / "gateway.log")
@@ -508,7 +509,8 @@ async def chaos_run(args: argparse.Namespace, workdir: Path) -> chaos_report.Run
         for upstream in upstreams.values():
             upstream.stop()
     attempts = chaos_report.read_attempts(gateway.log.read_bytes())
-    return chaos_report.Run(chaos.records, load.samples, load.skipped, attempts)
+    loads = (load_before, os.getloadavg()[0])
+    return chaos_report.Run(chaos.records, load.samples, load.skipped, attempts, loads)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

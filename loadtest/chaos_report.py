@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import datetime
+import math
 import os
 import platform
 from collections.abc import Iterable, Mapping, Sequence
@@ -98,6 +99,7 @@ class Run:
     samples: list[Sample]
     skipped: int
     attempts: dict[str, list[tuple[str, int, str]]]  # request id -> (account, status, outcome)
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average before and after
     by_phase: dict[int, list[Sample]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -148,10 +150,12 @@ def percentile(values: Sequence[float], share: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+    rank = math.ceil(share * len(ordered) - 1e-9)  # the tolerance: 0.29 * 100 is 28.999...
+    return ordered[min(len(ordered), max(1, rank)) - 1]
 
 
 SHARES = (0.5, 0.9, 0.99)
+SLOW_MS = 500.0  # far above any healthy answer here: such a request waited for a timeout
 
 
 def latencies(samples: Iterable[Sample]) -> tuple[list[float], list[float]]:
@@ -181,7 +185,14 @@ def render(run: Run, command: str, args: argparse.Namespace) -> str:
         "",
         "Written by `loadtest/chaos.py` (`make chaos`); rerun it rather than edit this file.",
         "",
-        *_setup(command, args),
+        *_setup(run, command, args),
+        "",
+        "Phases follow each other without a pause, so what one leaves behind is part of the",
+        "next (a 429 hold or an open breaker outlasts its phase by up to its cooldown). A",
+        "hanging account costs the requests sent to it before its breaker opens one",
+        "first-byte timeout each: the gateway learns of a hang only when the timeout fires.",
+        "A request counts against the goal when one account stayed healthy for its whole",
+        "life; the others are listed as excused, with the reason.",
         "",
         "## Verdict",
         "",
@@ -195,14 +206,17 @@ def render(run: Run, command: str, args: argparse.Namespace) -> str:
         "",
         "Successful requests only, in ms: non-stream requests end to end, streams to their",
         "first byte (failover happens before it). Δ = the phase's percentile minus the",
-        "baseline phase's.",
+        "baseline phase's. Over 500 ms: the share of them that waited for a timeout.",
         "",
         *_latency_table(run),
         "",
         "## What the pool did",
         "",
         "Failed over: requests the gateway logged more than one upstream attempt for.",
-        "Upstream requests: what each account's fake upstream received (`GET /__stats`).",
+        "Upstream requests: what each account's fake upstream received (`GET /__stats`),",
+        "from the moment the phase's faults were in place (so the upstream requests made",
+        "while `a` restarts count toward the phase before); per request: all three over",
+        "the phase's client requests.",
         "Breaker opens: the change in `breaker_opened` of `GET /admin/accounts` (trips and",
         "429 holds); states: those the admin view showed while polled every 0.25 s.",
         "",
@@ -213,12 +227,13 @@ def render(run: Run, command: str, args: argparse.Namespace) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _setup(command: str, args: argparse.Namespace) -> list[str]:
+def _setup(run: Run, command: str, args: argparse.Namespace) -> list[str]:
     cpu = _cpu_model()
     return [
         f"- Date: {datetime.date.today().isoformat()}",
         f"- Machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()},"
-        f" Python {platform.python_version()}; gateway, three upstreams and the client share it",
+        f" Python {platform.python_version()}; gateway, three upstreams and the client share it"
+        f" (1-min load average {run.load[0]:.2f} before the run, {run.load[1]:.2f} after)",
         f"- Command: `{command}`",
         f"- Load: open loop, {args.rate:g} req/s over a {args.duration:g} s schedule (plus a"
         " 2 s warm-up), cycling Chat, Anthropic, Chat stream, Anthropic stream;"
@@ -284,8 +299,8 @@ def _error_table(run: Run) -> list[str]:
 def _latency_table(run: Run) -> list[str]:
     rows = [
         "| phase | p50 | p90 | p99 | Δp50 | Δp90 | Δp99 | TTFB p50 | p90 | p99"
-        " | Δp50 | Δp90 | Δp99 |",
-        "|---|" + "--:|" * 12,
+        " | Δp50 | Δp90 | Δp99 | over 500 ms |",
+        "|---|" + "--:|" * 13,
     ]
     base_index = next(i for i, r in enumerate(run.records) if r.phase.name == "baseline")
     base_whole, base_first = latencies(run.by_phase.get(base_index, []))
@@ -298,15 +313,18 @@ def _latency_table(run: Run) -> list[str]:
         cells = [_ms(v) for v in values[:3]] + deltas[:3]
         cells += [_ms(v) for v in values[3:]]
         cells += deltas[3:]
+        measured = whole + first
+        slow = sum(1 for value in measured if value > SLOW_MS)
+        cells.append(f"{slow / len(measured):.1%}" if measured else NONE)
         rows.append(f"| {record.phase.name} | " + " | ".join(cells) + " |")
     return rows
 
 
 def _pool_table(run: Run) -> list[str]:
     rows = [
-        "| phase | failed over | most attempts | upstream requests a / b / c"
+        "| phase | failed over | most attempts | upstream requests a / b / c | per request"
         " | breaker opens a / b / c | breaker states seen a / b / c |",
-        "|---|--:|--:|---|---|---|",
+        "|---|--:|--:|---|--:|---|---|",
     ]
     for index, record in enumerate(run.records):
         trails = [run.attempts.get(s.request_id or "", []) for s in run.by_phase.get(index, [])]
@@ -314,11 +332,16 @@ def _pool_table(run: Run) -> list[str]:
         share = f"{over / len(trails):.1%}" if trails else NONE
         most = max((len(trail) for trail in trails), default=0)
         counts = " / ".join(str(record.upstream_requests(n)) for n in ACCOUNTS)
+        total = sum(record.upstream_requests(n) for n in ACCOUNTS)
+        per_request = f"{total / len(trails):.2f}" if trails else NONE
         opens = " / ".join(str(record.breaker_opens(n)) for n in ACCOUNTS)
         states = " / ".join(
             ",".join(sorted(record.breaker_states.get(n, set()))) or NONE for n in ACCOUNTS
         )
-        rows.append(f"| {record.phase.name} | {share} | {most} | {counts} | {opens} | {states} |")
+        rows.append(
+            f"| {record.phase.name} | {share} | {most} | {counts} | {per_request} | {opens}"
+            f" | {states} |"
+        )
     return rows
 
 
