@@ -3,6 +3,9 @@ recorded, as a client disconnect, with whatever usage had arrived."""
 
 from __future__ import annotations
 
+import time
+
+import httpx
 import pytest
 
 from tests.e2e.clients import ANTHROPIC, CHAT, Wire, http_client, only_request
@@ -49,3 +52,24 @@ def test_client_disconnect_stops_the_upstream_request(
         # message_start had been relayed: its input count is in the record.
         assert record["usage"]["input"] == 77 + 3
         assert record["usage"]["cache_read"] == 3
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["non-stream", "stream-before-headers"])
+def test_client_leaving_before_the_reply_stops_the_upstream_request(
+    gateway: Gateway, upstream: FakeUpstream, stream: bool
+) -> None:
+    upstream.script({"delay_ms": 8000})
+    with http_client(gateway.url) as client, pytest.raises(httpx.ReadTimeout):
+        client.post(
+            CHAT.path(stream=stream),
+            json=CHAT.body(stream=stream),
+            headers=CHAT.headers,
+            timeout=httpx.Timeout(10, read=0.5),
+        )
+    upstream_id = only_request(upstream)["id"]
+    disconnected = upstream.wait_for_event("client_disconnected", request_id=upstream_id)
+    assert disconnected["request_id"] == upstream_id
+    deadline = time.monotonic() + 5
+    while not any(r["outcome"] == "client_disconnected" for r in gateway.access_records()):
+        assert time.monotonic() < deadline, gateway.log_text()[-2000:]
+        time.sleep(0.05)
