@@ -60,13 +60,15 @@ HANG: Mapping[str, Any] = {"mode": "hang"}
 DROP: Mapping[str, Any] = {"mode": "drop"}
 STREAM_ERROR: Mapping[str, Any] = {"mode": "stream_error"}
 
-# Phase lengths add up to 60 s (warm-up aside) and are scaled by --duration / 60.
+# Phase lengths add up to 60 s (warm-up aside) and are scaled by --duration / 60. Each
+# single fault follows a phase where its account was healthy for longer than the 2 s
+# cooldown cap, so that its breaker has closed again when the fault starts.
 SCHEDULE = (
     Phase("warm-up", 2.0, scaled=False),
     Phase("baseline", 6.0),
     Phase("a 503", 4.0, {"a": E503}),
-    Phase("a 429, retry-after 2 s", 4.0, {"a": E429}),
     Phase("b hangs", 5.0, {"b": HANG}),
+    Phase("a 429, retry-after 2 s", 4.0, {"a": E429}),
     Phase("b drops connections", 4.0, {"b": DROP}),
     Phase("c in-band stream error", 4.0, {"c": STREAM_ERROR}),
     Phase("a killed", 4.0, {"a": KILL}),
@@ -274,7 +276,7 @@ window_seconds = 10
 failure_rate = 0.5
 min_window_requests = 20
 cooldown = 1
-max_cooldown = 4
+max_cooldown = 2
 probes = 1
 """
 

@@ -245,7 +245,7 @@ def _setup(run: Run, command: str, args: argparse.Namespace) -> list[str]:
         " a and b both fail)",
         "- Gateway: 1 worker; timeouts connect 1 s, first byte 1 s, idle 2 s;"
         " `max_attempts = 3`; breaker opens after 3 consecutive failures (or 50 % of ≥ 20 in"
-        " 10 s), cooldown 1 s doubling up to 4 s, 1 probe",
+        " 10 s), cooldown 1 s doubling up to 2 s, 1 probe",
     ]
 
 
