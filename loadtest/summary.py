@@ -130,7 +130,8 @@ def render_report(
         "",
         f"Each point runs {settings.duration:g} s (streams {settings.stream_duration:g} s); "
         "`server CPU` is utime+stime of the measured server's process tree (Granian main + "
-        "workers, or the fake upstream for `direct`) per successful request; `upstream busy` "
+        "workers, or the fake upstream for `direct`) per successful request (CPU seconds per "
+        "1,000 requests = that figure / 1,000); `upstream busy` "
         "is the fake upstream's CPU share of one core during the point (its headroom); "
         "peak RSS is VmHWM per worker, reset before each point. Streams: "
         f"{STREAM_CHUNKS_TEXT}.",

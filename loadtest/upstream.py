@@ -25,6 +25,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from enum import Enum
+from http import HTTPStatus
 from typing import Any, cast
 
 import orjson
@@ -38,7 +39,6 @@ _INCLUDE_USAGE = re.compile(rb'"include_usage"\s*:\s*true')
 _GEMINI_PATH = re.compile(rb"/models/([^/:]+):(\w+)$")
 _MAX_HEAD = 64 * 1024
 _CACHE_LIMIT = 512
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests"}
 
 
 class Kind(Enum):
@@ -169,7 +169,10 @@ class Upstream:
 
 
 def response_bytes(status: int, content_type: bytes, body: bytes, extra: bytes = b"") -> bytes:
-    reason = _REASONS.get(status, "Status").encode()
+    try:
+        reason = HTTPStatus(status).phrase.encode()
+    except ValueError:  # a status without a standard phrase, e.g. Anthropic's 529
+        reason = b"Status"
     return b"HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %d\r\n%s\r\n%s" % (
         status,
         reason,
