@@ -27,7 +27,8 @@ def _check(value: float | None, limit: float, at_most: bool, unit: str) -> list[
     if value is None:
         return ["not measured", "-"]
     met = value <= limit if at_most else value >= limit
-    return [f"{value:,.2f}{unit}", "yes" if met else "**no**"]
+    digits = 3 if not unit and value < 10 else 2  # ratios: 0.949 must not read as 0.95
+    return [f"{value:,.{digits}f}{unit}", "yes" if met else "**no**"]
 
 
 def target_rows(points: list[Point], workers: int, settings: Settings) -> list[list[str]]:
