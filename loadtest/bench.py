@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ class Settings:
     use_wrk: bool
     quick: bool
     output: Path | None
+    code: dict[int, str] = field(default_factory=dict)  # workers -> app/ code the gateway ran
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -113,6 +114,7 @@ class Bench:
         self.upstream = upstream
         self.services: dict[str, stack.Service] = {"upstream": upstream}
         self.points: list[Point] = []
+        self.code: dict[int, str] = {}  # workers -> app/ code the gateway loaded
 
     def run_block(self, workers: int) -> None:
         servers = {t.server for t in self.settings.targets}
@@ -120,7 +122,8 @@ class Bench:
             if "relay" in servers:
                 self.services["relay"] = stack.start_relay(self.workdir, self.upstream, workers)
             if "gateway" in servers:
-                self.services["gateway"] = stack.start_gateway(self.workdir, self.upstream, workers)
+                gateway = stack.start_gateway(self.workdir, self.upstream, workers)
+                self.services["gateway"], self.code[workers] = gateway, gateway.code
             self._measure_all(workers)
         finally:
             for name in ("relay", "gateway"):
@@ -205,6 +208,7 @@ def run(settings: Settings) -> list[Point]:
                 bench.run_block(workers)
         finally:
             upstream.stop()
+    settings.code = bench.code
     return bench.points
 
 

@@ -109,7 +109,7 @@ def record(scenario: Scenario, gateway: stack.Service, workdir: Path, seconds: f
         load.wait(timeout=seconds + 30)
     if done.returncode != 0:
         raise RuntimeError(f"py-spy failed (it needs ptrace, e.g. root):\n{done.stderr}")
-    return summarize(scenario, out.read_text(), cpu_share, seconds)
+    return summarize(scenario, out.read_text(), cpu_share, seconds, gateway.code)
 
 
 def _py_spy() -> str:
@@ -131,7 +131,9 @@ def _layer(frame: str) -> str:
     return next((name for prefix, name in LAYERS if prefix in where), "other (stdlib, C)")
 
 
-def summarize(scenario: Scenario, text: str, cpu_share: float, seconds: float) -> str:
+def summarize(
+    scenario: Scenario, text: str, cpu_share: float, seconds: float, code: str = "-"
+) -> str:
     every = parse_collapsed(text)
     stacks = [(frames, n) for frames, n in every if not _WAITING.search(frames[-1])]
     total = sum(n for _, n in stacks) or 1
@@ -153,7 +155,7 @@ def summarize(scenario: Scenario, text: str, cpu_share: float, seconds: float) -
         f"{SAMPLE_RATE} --format raw` for {seconds:g} s under load: {total} samples of Python "
         f"at work ({waiting} more of threads waiting in C left out); the worker used "
         f"{cpu_share:.0%} of a core meanwhile. Shares are of the samples at work; "
-        "`.collapsed` holds every stack.",
+        f"`.collapsed` holds every stack. The gateway ran {code}.",
         "",
         "Self time per layer:",
         "",

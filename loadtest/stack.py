@@ -43,6 +43,7 @@ class Service:
     process: subprocess.Popen[bytes]
     port: int
     log: Path
+    code: str = ""  # for the gateway: which app/ code it loaded (see app_state)
 
     @property
     def url(self) -> str:
@@ -115,9 +116,25 @@ def start_gateway(workdir: Path, upstream: Service, workers: int) -> Service:
     command = [sys.executable, "-m", "app", "--config", str(config)]
     command += ["--port", str(port), "--workers", str(workers)]
     service = _start(f"gateway-w{workers}", command, port, workdir, env)
+    service.code = app_state()
     _wait(service, "/readyz", method="GET")
     _wait_workers(service, workers)
     return service
+
+
+def app_state() -> str:
+    """The commit and any uncommitted app/ files: what the gateway process is about to load."""
+    git = ["git", "-C", str(ROOT)]
+    commit = subprocess.run(
+        [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    changed = subprocess.run(
+        [*git, "status", "--porcelain", "app"], capture_output=True, text=True, check=False
+    ).stdout.splitlines()
+    if not changed:
+        return f"app/ as committed in {commit}"
+    names = ", ".join(line[3:] for line in changed[:6])
+    return f"{commit} with uncommitted app/ changes ({names})"
 
 
 def gateway_config(upstream_url: str) -> str:

@@ -154,7 +154,10 @@ STREAM_CHUNKS_TEXT = (
 
 def _block(settings: Settings, points: list[Point], workers: int) -> list[str]:
     title = f"### Granian {workers} worker{'s' if workers > 1 else ''}"
-    lines = [title, "", "Against the targets of issue 5:", ""]
+    lines = [title, ""]
+    if workers in settings.code:
+        lines += [f"The gateway ran {settings.code[workers]}.", ""]
+    lines += ["Against the targets of issue 5:", ""]
     lines += ["| target | limit | measured | met |", "|---|---|---|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in target_rows(points, workers, settings)]
     mine = [p for p in points if p.workers == workers]
