@@ -5,6 +5,7 @@ fallback route, which skips the framework's per-request regex scan and
 lets one place answer unknown paths with hints in the caller's protocol.
 """
 
+import gc
 import os
 
 from blacksheep import Application  # noqa: TID251 - the HTTP layer owns BlackSheep
@@ -24,6 +25,11 @@ def create_app(gateway: Gateway) -> Application:
 
     async def start(_: Application) -> None:
         await gateway.start()
+        # Everything built so far (modules, validators, config) lives as long as the
+        # worker: move it out of the collector's reach, so that the collections the
+        # request path triggers only walk what requests allocate.
+        gc.collect()
+        gc.freeze()
 
     async def stop(_: Application) -> None:
         await gateway.stop()

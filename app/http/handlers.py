@@ -3,6 +3,7 @@
 import asyncio
 import hashlib
 import hmac
+import itertools
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -61,6 +62,7 @@ _MODELS_ROUTE = {
 class Handlers:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
+        self._request_ids = RequestIds()
         self._max_body = gateway.config.server.max_body_bytes
         self._by_endpoint: dict[Endpoint, Handler] = {
             **{endpoint: self.relay for endpoint in _VALIDATORS},
@@ -90,7 +92,7 @@ class Handlers:
 
     async def relay(self, request: Request, route: RouteMatch) -> Response:
         protocol = PROTOCOL[route.endpoint]
-        request_id = f"req_{secrets.token_hex(12)}"
+        request_id = self._request_ids.next()
         caller = self._authenticate(request)
         body = await read_body(request, self._max_body)
         envelope = validate_body(_VALIDATORS[route.endpoint], body)
@@ -192,6 +194,20 @@ class Handlers:
 
     def _authenticate(self, request: Request) -> Caller:
         return self.gateway.keys.authenticate(credential(request))
+
+
+class RequestIds:
+    """``req_`` + 12 random hex digits drawn once per worker + a counter: unique
+    across workers and restarts without a random draw per request."""
+
+    __slots__ = ("_count", "_prefix")
+
+    def __init__(self) -> None:
+        self._prefix = f"req_{secrets.token_hex(6)}"
+        self._count = itertools.count(1)
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._count):012x}"
 
 
 def credential(request: Request) -> str | None:

@@ -90,6 +90,8 @@ class Pool:
         """Attempt order: the pool's ranking, and inside it the accounts that speak the
         client's protocol (byte-for-byte relay) before those that need translation; a
         session's last account first while it is healthy (its prompt cache is there)."""
+        if len(targets) == 1 and self._states[targets[0].account.name].disabled is None:
+            return [targets[0]]  # nothing to rank; open breakers are still tried last
         now = time.monotonic()
         by_name = {t.account.name: t for t in targets}
         candidates = []

@@ -11,6 +11,7 @@ shutdown. aiohttp failures are mapped here, once, to gateway errors.
 """
 
 import asyncio
+import functools
 import socket
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp  # noqa: TID251 - this is the module aiohttp lives behind
+import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult  # noqa: TID251
 
 from app.config.model import Timeouts
@@ -185,20 +187,14 @@ class PooledTransport:
         timeouts = request.timeouts
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeouts.total
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=timeouts.connect,
-            sock_connect=timeouts.connect,
-            sock_read=timeouts.first_byte,
-        )
         try:
             async with asyncio.timeout_at(deadline):
                 response = await self._pools.session(self._origin).request(
                     request.method,
-                    request.url,
+                    _url(request.url),
                     data=request.body,
                     headers=request.headers,
-                    timeout=timeout,
+                    timeout=_client_timeout(timeouts),
                     allow_redirects=False,
                 )
         except TimeoutError as exc:
@@ -206,6 +202,23 @@ class PooledTransport:
         except aiohttp.ClientError as exc:
             raise _unavailable(exc, self._origin) from exc
         return AiohttpResponse(response, self._origin, timeouts, deadline)
+
+
+@functools.lru_cache(maxsize=64)
+def _client_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(
+        total=None,
+        connect=timeouts.connect,
+        sock_connect=timeouts.connect,
+        sock_read=timeouts.first_byte,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _url(url: str) -> yarl.URL:
+    """Parsed once: an account's few URLs (one per model and operation) come back on
+    every request, and aiohttp would parse the string each time."""
+    return yarl.URL(url)
 
 
 def origin_of(url: str) -> str:
