@@ -85,7 +85,7 @@ class ServerSettings:
     workers: int = 1
     max_body_bytes: int = 32 * 1024 * 1024
     timeouts: Timeouts = field(default_factory=Timeouts)
-    pool_connections: int = 256
+    pool_connections: int = 1024  # per origin and worker: open streams each hold one
     demo_chunk_delay_ms: int = 20
     media: MediaSettings = field(default_factory=MediaSettings)
     failover: FailoverSettings = field(default_factory=FailoverSettings)
