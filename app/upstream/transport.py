@@ -59,15 +59,11 @@ class Transport(Protocol):
 
 
 class AiohttpResponse:
-    __slots__ = ("_deadline", "_idle", "_origin", "_response")
+    __slots__ = ("_origin", "_response")
 
-    def __init__(
-        self, response: aiohttp.ClientResponse, origin: str, timeouts: Timeouts, deadline: float
-    ) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, origin: str, timeouts: Timeouts) -> None:
         self._response = response
         self._origin = origin
-        self._idle = timeouts.idle
-        self._deadline = deadline
         # Headers are in: from now on each read waits at most the idle timeout.
         # aiohttp reschedules this one timer per received packet, which is
         # cheaper than a timeout context per chunk.
@@ -96,8 +92,7 @@ class AiohttpResponse:
                 f"upstream {self._origin} sent {length} bytes, over the {limit}-byte limit"
             )
         try:
-            async with asyncio.timeout_at(self._deadline):
-                body = await self._response.read()
+            body = await self._response.read()
         except TimeoutError as exc:
             raise _timeout(exc, self._origin, "reading the response") from exc
         except aiohttp.ClientError as exc:
@@ -107,12 +102,9 @@ class AiohttpResponse:
         return body
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        loop = asyncio.get_running_loop()
         try:
             async for chunk in self._response.content.iter_any():
                 yield chunk
-                if loop.time() > self._deadline:
-                    raise UpstreamTimeout(f"upstream {self._origin} exceeded the total timeout")
         except TimeoutError as exc:
             raise _timeout(exc, self._origin, "waiting for the next chunk") from exc
         except aiohttp.ClientError as exc:
@@ -185,32 +177,30 @@ class PooledTransport:
 
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
         timeouts = request.timeouts
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeouts.total
         try:
-            async with asyncio.timeout_at(deadline):
-                response = await self._pools.session(self._origin).request(
-                    request.method,
-                    _url(request.url),
-                    data=request.body,
-                    headers=request.headers,
-                    timeout=_client_timeout(timeouts),
-                    allow_redirects=False,
-                )
+            response = await self._pools.session(self._origin).request(
+                request.method,
+                _url(request.url),
+                data=request.body,
+                headers=request.headers,
+                timeout=_client_timeout(timeouts),
+                allow_redirects=False,
+            )
         except TimeoutError as exc:
             raise _timeout(exc, self._origin, "waiting for response headers") from exc
         except aiohttp.ClientError as exc:
             raise _unavailable(exc, self._origin) from exc
-        return AiohttpResponse(response, self._origin, timeouts, deadline)
+        return AiohttpResponse(response, self._origin, timeouts)
 
 
 @functools.lru_cache(maxsize=64)
 def _client_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
+    """aiohttp's ``total`` runs from the request until the body is read (streams too): one
+    timer per request. ``connect`` is left unset, as it would put a second timer around
+    taking a pooled connection on every request; ``sock_connect`` bounds opening a new
+    one, and a wait for a free pooled connection is bounded by ``total``."""
     return aiohttp.ClientTimeout(
-        total=None,
-        connect=timeouts.connect,
-        sock_connect=timeouts.connect,
-        sock_read=timeouts.first_byte,
+        total=timeouts.total, sock_connect=timeouts.connect, sock_read=timeouts.first_byte
     )
 
 

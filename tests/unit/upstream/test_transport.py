@@ -27,6 +27,22 @@ async def headers_then_pause(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def trickle(request: web.Request) -> web.StreamResponse:
+    """A chunk every 0.1 s for 3 s: never idle, but longer than a short total deadline."""
+    response = web.StreamResponse(headers={"content-type": "text/event-stream"})
+    await response.prepare(request)
+    for _ in range(30):
+        await response.write(b"data: x\n\n")
+        await asyncio.sleep(0.1)
+    await response.write_eof()
+    return response
+
+
+async def silent(request: web.Request) -> web.StreamResponse:
+    await asyncio.sleep(BOUND * 2)
+    return web.Response()
+
+
 Check = Callable[[Pools, str], Awaitable[None]]
 
 
@@ -34,6 +50,8 @@ def run_against_server(check: Check) -> None:
     async def main() -> None:
         app = web.Application()
         app.router.add_post("/slow", headers_then_pause)
+        app.router.add_post("/trickle", trickle)
+        app.router.add_post("/silent", silent)
         runner = web.AppRunner(app, handler_cancellation=True)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -80,5 +98,33 @@ def test_a_pause_after_the_headers_within_idle_is_not_cut_by_the_first_byte_dead
             response = await pools.transport(origin).send(quick_first_byte)
             assert await response.read(1000) == b"data: late\n\n"
             response.release()
+
+    run_against_server(check)
+
+
+def test_the_total_deadline_ends_a_stream_that_is_never_idle() -> None:
+    async def check(pools: Pools, origin: str) -> None:
+        timeouts = Timeouts(connect=2, first_byte=2, idle=1, total=0.5)
+        upstream = UpstreamRequest("POST", f"{origin}/trickle", {}, b"{}", timeouts)
+        received = []
+        async with asyncio.timeout(BOUND):
+            response = await pools.transport(origin).send(upstream)
+            with pytest.raises(UpstreamTimeout, match="timed out"):
+                async for chunk in response.chunks():
+                    received.append(chunk)
+            response.close()
+        assert 0 < len(b"".join(received)) < 30 * len(b"data: x\n\n")
+
+    run_against_server(check)
+
+
+def test_the_total_deadline_bounds_the_wait_for_headers() -> None:
+    async def check(pools: Pools, origin: str) -> None:
+        # /slow sends its headers at once, so aim at a handler that never answers.
+        timeouts = Timeouts(connect=2, first_byte=30, idle=30, total=0.4)
+        upstream = UpstreamRequest("POST", f"{origin}/silent", {}, b"{}", timeouts)
+        async with asyncio.timeout(BOUND):
+            with pytest.raises(UpstreamTimeout, match="waiting for response headers"):
+                await pools.transport(origin).send(upstream)
 
     run_against_server(check)
