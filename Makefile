@@ -8,10 +8,10 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-unit test-e2e check format lock clean bench bench-quick profile wrk chaos
+.PHONY: help run test test-unit test-e2e check format lock clean bench bench-quick bench-compare profile wrk chaos
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ bench: $(VENV)/.bench wrk ## benchmark on loopback (~10 min), writes loadtest/RE
 
 bench-quick: $(VENV)/.bench wrk ## a short smoke run of the benchmark (~2 min), not written to RESULTS.md
 	$(BIN)/python -m loadtest.bench --quick $(ARGS)
+
+bench-compare: $(VENV)/.bench wrk ## bench plus the gateway of git revision BASE side by side, a before/after table (BASE=HEAD~1)
+	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<git revision> [ARGS=...]"; exit 2; }
+	$(BIN)/python -m loadtest.bench --baseline $(BASE) $(ARGS)
 
 profile: $(VENV)/.bench ## py-spy profiles of the gateway worker under load, in loadtest/profiles/
 	$(BIN)/python -m loadtest.bench --profile $(ARGS)

@@ -2,6 +2,7 @@
 
     python -m loadtest.bench [--quick] [--workers 1,2] [--duration 5] [--only passthrough,...]
                              [--concurrency 1,16,64,256] [--rates 200,1000] [--output FILE]
+                             [--baseline REV] [--chunks 20] [--chunk-slope]
     python -m loadtest.bench --profile          (py-spy profiles, see loadtest/profile.py)
     python -m loadtest.bench --streams-1000 | --soak MINUTES   (see loadtest/longrun.py)
 
@@ -13,6 +14,11 @@ non-stream closed loops (wrk, or loadtest/gen.py without it), open-loop fixed ra
 (loadtest/gen.py, latency from the scheduled send time) and streams (loadtest/gen.py).
 Each point records the server process tree's CPU (utime+stime, /proc) and its workers' peak
 RSS. The report replaces the generated part of loadtest/RESULTS.md.
+
+--baseline REV adds a second gateway on git revision REV and a twin `<target>@base` of every
+gateway target, with a before/after table from the same run (loadtest/baseline.py).
+--chunk-slope measures each stream again at 100 chunks: (CPU at 100 - CPU at --chunks) per
+extra chunk is the incremental cost of a chunk, without the per-request setup.
 """
 
 from __future__ import annotations
@@ -22,23 +28,26 @@ import datetime
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from loadtest import procstat, report, stack, wrkrun
+from loadtest import baseline, procstat, report, stack, wrkrun
 from loadtest.report import Point
 from loadtest.scenarios import TARGET_NAMES, TARGETS, Target
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
-STREAM_CHUNKS = 20
 STREAM_DELAY_MS = 10.0
+SLOPE_CHUNKS = 100  # --chunk-slope: the second chunk count of every stream point
 
 
 @dataclass
@@ -53,7 +62,12 @@ class Settings:
     use_wrk: bool
     quick: bool
     output: Path | None
+    chunks: int = 20  # text chunks per stream
+    slope_chunks: int = 0  # with --chunk-slope, SLOPE_CHUNKS
+    baseline: str = ""  # --baseline REV as given, and the commit it named
+    baseline_commit: str = ""
     code: dict[int, str] = field(default_factory=dict)  # workers -> app/ code the gateway ran
+    base_code: dict[int, str] = field(default_factory=dict)  # the same for the baseline
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -67,6 +81,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--stream-concurrency", type=int, default=64)
     parser.add_argument("--no-wrk", action="store_true", help="use the Python generator only")
     parser.add_argument("--output", help="report file (default loadtest/RESULTS.md; quick: none)")
+    parser.add_argument(
+        "--baseline", metavar="REV", help="also measure the gateway of git revision REV"
+    )
+    parser.add_argument("--chunks", type=int, default=20, help="text chunks per stream")
+    parser.add_argument(
+        "--chunk-slope",
+        action="store_true",
+        help=f"streams also at {SLOPE_CHUNKS} chunks: CPU per extra chunk",
+    )
     parser.add_argument("--profile", action="store_true", help="record py-spy profiles instead")
     parser.add_argument("--profile-seconds", type=float, default=10.0)
     parser.add_argument(
@@ -89,6 +112,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise SystemExit(f"unknown targets {sorted(unknown)}; known: {TARGET_NAMES}")
     duration = min(args.duration or (2.0 if quick else 5.0), 60.0)
     output = Path(args.output) if args.output else (None if quick else RESULTS)
+    if args.chunk_slope and not 1 <= args.chunks < SLOPE_CHUNKS:
+        raise SystemExit(f"--chunk-slope needs --chunks below {SLOPE_CHUNKS}")
+    targets = [t for t in TARGETS if t.name in names]
+    commit = baseline.resolve(args.baseline) if args.baseline else ""
+    if commit:
+        targets = baseline.with_twins(targets, f"{args.baseline}, {commit[:9]}")
     return Settings(
         workers=[int(x) for x in _numbers(args.workers, "1" if quick else "1,2")],
         concurrency=[
@@ -98,23 +127,34 @@ def settings_from(args: argparse.Namespace) -> Settings:
         duration=duration,
         stream_concurrency=args.stream_concurrency,
         stream_duration=max(duration, 3.0),
-        targets=[t for t in TARGETS if t.name in names],
+        targets=targets,
         use_wrk=wrkrun.available() and not args.no_wrk,
         quick=quick,
         output=output,
+        chunks=max(1, args.chunks),
+        slope_chunks=SLOPE_CHUNKS if args.chunk_slope else 0,
+        baseline=args.baseline or "",
+        baseline_commit=commit,
     )
 
 
 class Bench:
     """One run: the services of the current worker count, and the points measured."""
 
-    def __init__(self, settings: Settings, workdir: Path, upstream: stack.Service) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        workdir: Path,
+        upstream: stack.Service,
+        base_root: Path | None = None,
+    ) -> None:
         self.settings = settings
         self.workdir = workdir
         self.upstream = upstream
+        self.base_root = base_root  # the worktree of --baseline REV
         self.services: dict[str, stack.Service] = {"upstream": upstream}
         self.points: list[Point] = []
-        self.code: dict[int, str] = {}  # workers -> app/ code the gateway loaded
+        self.chunks = settings.chunks  # what the fake upstream streams now
 
     def run_block(self, workers: int) -> None:
         servers = {t.server for t in self.settings.targets}
@@ -123,10 +163,16 @@ class Bench:
                 self.services["relay"] = stack.start_relay(self.workdir, self.upstream, workers)
             if "gateway" in servers:
                 gateway = stack.start_gateway(self.workdir, self.upstream, workers)
-                self.services["gateway"], self.code[workers] = gateway, gateway.code
+                self.services["gateway"], self.settings.code[workers] = gateway, gateway.code
+            if baseline.SERVER in servers and self.base_root is not None:
+                base = stack.start_gateway(
+                    self.workdir, self.upstream, workers, self.base_root, baseline.SERVER
+                )
+                self.services[baseline.SERVER] = base
+                self.settings.base_code[workers] = base.code
             self._measure_all(workers)
         finally:
-            for name in ("relay", "gateway"):
+            for name in ("relay", "gateway", baseline.SERVER):
                 service = self.services.pop(name, None)
                 if service is not None:
                     service.stop()
@@ -143,6 +189,18 @@ class Bench:
                 self.measure(workers, target, "open", rate, s.duration)
         for target in s.targets:
             self.measure(workers, target, "stream", s.stream_concurrency, s.stream_duration)
+            if s.slope_chunks:  # right after, so drift hardly enters the difference
+                self.set_chunks(s.slope_chunks)
+                self.measure(workers, target, "stream", s.stream_concurrency, s.stream_duration)
+                self.set_chunks(s.chunks)
+
+    def set_chunks(self, chunks: int) -> None:
+        """Text chunks of the fake upstream's following streams (its /__chunks endpoint)."""
+        body = json.dumps({"chunks": chunks}).encode()
+        request = urllib.request.Request(self.upstream.url + "/__chunks", body, method="POST")
+        with urllib.request.urlopen(request, timeout=5) as response:
+            response.read()
+        self.chunks = chunks
 
     def measure(
         self, workers: int, target: Target, kind: str, level: float, duration: float
@@ -161,6 +219,7 @@ class Bench:
             cpu_s=procstat.cpu_seconds(pids) - cpu,
             upstream_cpu_s=procstat.cpu_seconds(upstream_pids) - upstream_cpu,
             peak_rss_kb=[procstat.status_kb(pid, "VmHWM") for pid in worker_pids],
+            chunks=self.chunks if kind == "stream" else 0,
         )
         self.points.append(point)
         _progress(point)
@@ -188,9 +247,11 @@ class Bench:
 
 def _progress(point: Point) -> None:
     r = point.result
-    extra = f" ttfb p50 {r['ttfb_p50_ms']:.2f} ms" if point.kind == "stream" else ""
+    extra = ""
+    if point.kind == "stream":
+        extra = f" ttfb p50 {r['ttfb_p50_ms']:.2f} ms, {point.chunks} chunks"
     print(
-        f"  w{point.workers} {point.kind:6} {point.level:>6g} {point.target:20} "
+        f"  w{point.workers} {point.kind:6} {point.level:>6g} {point.target:25} "
         f"{r['rps']:>9,.0f}/s  p50 {r['p50_ms']:7.3f} ms  p99 {r['p99_ms']:8.3f} ms{extra}  "
         f"cpu {point.cpu_us_per_request:6.0f} us/req  errors {r['errors']}",
         flush=True,
@@ -198,18 +259,27 @@ def _progress(point: Point) -> None:
 
 
 def run(settings: Settings) -> list[Point]:
-    with tempfile.TemporaryDirectory(prefix="switchyard-bench-") as directory:
+    with (
+        tempfile.TemporaryDirectory(prefix="switchyard-bench-") as directory,
+        ExitStack() as cleanup,
+    ):
         workdir = Path(directory)
-        upstream = stack.start_upstream(workdir, STREAM_CHUNKS, STREAM_DELAY_MS)
-        try:
-            bench = Bench(settings, workdir, upstream)
-            for workers in settings.workers:
-                print(f"Granian workers: {workers}", flush=True)
-                bench.run_block(workers)
-        finally:
-            upstream.stop()
-    settings.code = bench.code
+        base_root = None
+        if settings.baseline_commit:
+            checkout = baseline.worktree(settings.baseline_commit, workdir / "baseline")
+            base_root = cleanup.enter_context(checkout)
+        upstream = stack.start_upstream(workdir, settings.chunks, STREAM_DELAY_MS)
+        cleanup.callback(upstream.stop)
+        bench = Bench(settings, workdir, upstream, base_root)
+        for workers in settings.workers:
+            print(f"Granian workers: {workers}", flush=True)
+            bench.run_block(workers)
     return bench.points
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C: servers stopped, the baseline worktree removed."""
+    raise SystemExit(128 + signum)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -228,6 +298,7 @@ def main(argv: list[str] | None = None) -> None:
             print(longrun.write("soak", longrun.soak(args.soak)))
         return
     settings = settings_from(args)
+    signal.signal(signal.SIGTERM, _terminate)
     if not settings.use_wrk:
         print("wrk not found: closed loops use loadtest/gen.py (slower)", flush=True)
     env, started = environment(), time.monotonic()

@@ -44,6 +44,7 @@ class Point:
     cpu_s: float = 0.0
     upstream_cpu_s: float = 0.0
     peak_rss_kb: list[int] = field(default_factory=list)
+    chunks: int = 0  # streams: text chunks per stream from the fake upstream
 
     @property
     def ok(self) -> int:
@@ -52,6 +53,13 @@ class Point:
     @property
     def cpu_us_per_request(self) -> float:
         return self.cpu_s / self.ok * 1e6 if self.ok else 0.0
+
+
+def chunk_slope(low: Point, high: Point | None) -> float | None:
+    """CPU per extra chunk: the same stream at two chunk counts, so per-request setup cancels."""
+    if high is None or high.chunks == low.chunks or not (low.ok and high.ok):
+        return None
+    return (high.cpu_us_per_request - low.cpu_us_per_request) / (high.chunks - low.chunks)
 
 
 def _fmt(value: float, digits: int = 2) -> str:
@@ -129,7 +137,8 @@ def latency_table(points: list[Point], kind: str) -> list[str]:
     return _table(header, rows)
 
 
-def stream_table(points: list[Point], chunks: int) -> list[str]:
+def stream_table(points: list[Point], chunks: int, slope_points: list[Point]) -> list[str]:
+    """Stream points; with `slope_points` (the same streams at more chunks) CPU per extra chunk."""
     header = [
         "c",
         "target",
@@ -140,9 +149,11 @@ def stream_table(points: list[Point], chunks: int) -> list[str]:
         "inter-chunk p50/p99 ms",
         "server CPU us/stream",
         f"us/chunk ({chunks} text chunks)",
-        "peak RSS MB/worker",
-        "errors",
     ]
+    if slope_points:
+        high = slope_points[0].chunks
+        header.append(f"CPU per extra chunk us ({chunks} -> {high} chunks)")
+    header += ["peak RSS MB/worker", "errors"]
     rows = []
     for point in (p for p in points if p.kind == "stream"):
         direct = _find(points, "direct", "stream", point.level)
@@ -153,21 +164,21 @@ def stream_table(points: list[Point], chunks: int) -> list[str]:
             if direct and point.target != "direct"
             else "-"
         )
-        rows.append(
-            [
-                f"{point.level:g}",
-                point.target,
-                _fmt(r["rps"], 1),
-                _ratio(r["rps"], direct.result["rps"]) if direct else "-",
-                ttfb,
-                added,
-                f"{_fmt(r['gap_p50_ms'])} / {_fmt(r['gap_p99_ms'])}",
-                _fmt(point.cpu_us_per_request, 0),
-                _fmt(point.cpu_us_per_request / chunks, 1),
-                _rss(point),
-                str(r["errors"]),
-            ]
-        )
+        row = [
+            f"{point.level:g}",
+            point.target,
+            _fmt(r["rps"], 1),
+            _ratio(r["rps"], direct.result["rps"]) if direct else "-",
+            ttfb,
+            added,
+            f"{_fmt(r['gap_p50_ms'])} / {_fmt(r['gap_p99_ms'])}",
+            _fmt(point.cpu_us_per_request, 0),
+            _fmt(point.cpu_us_per_request / chunks, 1),
+        ]
+        if slope_points:
+            slope = chunk_slope(point, _find(slope_points, point.target, "stream", point.level))
+            row.append("-" if slope is None else _fmt(slope, 1))
+        rows.append([*row, _rss(point), str(r["errors"])])
     return _table(header, rows)
 
 

@@ -70,12 +70,19 @@ class Service:
         self.process.wait()
 
 
-def _start(name: str, command: list[str], port: int, workdir: Path, env: dict[str, str]) -> Service:
+def _start(
+    name: str,
+    command: list[str],
+    port: int,
+    workdir: Path,
+    env: dict[str, str],
+    cwd: Path = ROOT,
+) -> Service:
     log = workdir / f"{name}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=out,
@@ -103,9 +110,12 @@ def start_relay(workdir: Path, upstream: Service, workers: int) -> Service:
     return service
 
 
-def start_gateway(workdir: Path, upstream: Service, workers: int) -> Service:
+def start_gateway(
+    workdir: Path, upstream: Service, workers: int, root: Path = ROOT, name: str = "gateway"
+) -> Service:
+    """`python -m app` from `root`: the project, or a worktree of another revision (--baseline)."""
     port = free_port()
-    config = workdir / f"gateway-w{workers}.toml"
+    config = workdir / f"{name}-w{workers}.toml"
     config.write_text(gateway_config(upstream.url), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHYARD_")}
     env |= {
@@ -113,18 +123,55 @@ def start_gateway(workdir: Path, upstream: Service, workers: int) -> Service:
         "BENCH_PROVIDER_KEY": PROVIDER_KEY,
         "SWITCHYARD_LOG_LEVEL": "WARNING",
     }
+    if root != ROOT:
+        # The venv's editable install maps `app` to the project; its finder comes after
+        # sys.path, so the cwd (and, for Granian's workers, PYTHONPATH) make `root` win.
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+        # Bytecode written into the (temporary) worktree is the proof _check_compiled_in reads.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    loaded = app_loaded_from(root, env)
+    if not loaded.is_relative_to(root / "app"):
+        raise RuntimeError(f"{name}: `app` would load from {loaded}, not from {root}")
     command = [sys.executable, "-m", "app", "--config", str(config)]
     command += ["--port", str(port), "--workers", str(workers)]
-    service = _start(f"gateway-w{workers}", command, port, workdir, env)
-    service.code = app_state()
+    service = _start(f"{name}-w{workers}", command, port, workdir, env, cwd=root)
+    service.code = app_state(root)
     _wait(service, "/readyz", method="GET")
     _wait_workers(service, workers)
+    if root != ROOT:
+        _check_compiled_in(root, service)
     return service
 
 
-def app_state() -> str:
+def app_loaded_from(root: Path, env: dict[str, str]) -> Path:
+    """The file `import app` resolves to for a process started in `root` with `env`."""
+    done = subprocess.run(
+        [sys.executable, "-B", "-c", "import app; print(app.__file__)"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return Path(done.stdout.strip()).resolve()
+
+
+def _check_compiled_in(root: Path, service: Service) -> None:
+    """The gateway compiled the worktree's ASGI target: it serves that code, not the project's.
+
+    The worktree is fresh and the probe above writes no bytecode, so a compiled
+    app/http/asgi.py there comes from the process that imported it to serve (a Granian
+    worker; `python -m app` itself imports app/http/app.py, not the target).
+    """
+    target = "asgi" if (root / "app" / "http" / "asgi.py").exists() else "*"
+    if not any(root.glob(f"app/**/__pycache__/{target}.*.pyc")):
+        service.stop()
+        raise RuntimeError(f"{service.name}: its workers did not import app/ from {root}")
+
+
+def app_state(root: Path = ROOT) -> str:
     """The commit and any uncommitted app/ files: what the gateway process is about to load."""
-    git = ["git", "-C", str(ROOT)]
+    git = ["git", "-C", str(root)]
     commit = subprocess.run(
         [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()

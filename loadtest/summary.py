@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from loadtest.baseline import comparison
 from loadtest.report import Point, latency_table, stream_table
 from loadtest.scenarios import TARGETS
 
@@ -68,7 +69,7 @@ def target_rows(points: list[Point], workers: int, settings: Settings) -> list[l
         p = _get(points, workers, name, "stream", level)
         ratio = p.result["rps"] / direct.result["rps"] if p and direct else None
         ttfb = p.result["ttfb_p50_ms"] - direct.result["ttfb_p50_ms"] if p and direct else None
-        chunk = p.cpu_us_per_request / 20 if p else None
+        chunk = p.cpu_us_per_request / p.chunks if p and p.chunks else None
         label = f"{name} stream"
         rows.append([f"{label} rate / direct", ">= 0.95", *_check(ratio, 0.95, False, "")])
         rows.append([f"{label} added TTFB p50", "<= 5 ms", *_check(ttfb, 5, True, " ms")])
@@ -117,6 +118,7 @@ def render_report(
         "## Latest run",
         "",
         f"{date}, `{command}` ({elapsed / 60:.1f} min), commit `{env['commit']}`.",
+        *_versions(settings),
         f"Load generators: {generator}. Every server, the generator and this runner share "
         "the machine's cores, on 127.0.0.1.",
         "",
@@ -135,7 +137,7 @@ def render_report(
         "1,000 requests = that figure / 1,000); `upstream busy` "
         "is the fake upstream's CPU share of one core during the point (its headroom); "
         "peak RSS is VmHWM per worker, reset before each point. Streams: "
-        f"{STREAM_CHUNKS_TEXT}.",
+        f"{_streams_text(settings)}.",
         "",
     ]
     for workers in settings.workers:
@@ -146,10 +148,31 @@ def render_report(
     return "\n".join(lines) + "\n"
 
 
-STREAM_CHUNKS_TEXT = (
-    "20 text chunks 10 ms apart from the fake upstream, 64 concurrent, closed loop; TTFB is "
-    "from the send to the first body byte, inter-chunk delay the gap between body reads"
-)
+def _streams_text(settings: Settings) -> str:
+    text = (
+        f"{settings.chunks} text chunks 10 ms apart from the fake upstream, "
+        f"{settings.stream_concurrency} concurrent, closed loop; TTFB is from the send to the "
+        "first body byte, inter-chunk delay the gap between body reads"
+    )
+    if settings.slope_chunks:
+        text += (
+            f"; each stream point is measured again right after at {settings.slope_chunks} "
+            f"chunks, and CPU per extra chunk = (CPU/stream at {settings.slope_chunks} - at "
+            f"{settings.chunks}) / {settings.slope_chunks - settings.chunks}"
+        )
+    return text
+
+
+def _versions(settings: Settings) -> list[str]:
+    """Which code is compared, when a baseline gateway ran too."""
+    if not settings.baseline_commit:
+        return []
+    return [
+        f"Before/after in one run: the `@base` targets ran the gateway of `--baseline "
+        f"{settings.baseline}` = commit `{settings.baseline_commit[:12]}` (a detached git "
+        "worktree), with the same config and worker count, started alongside the other "
+        "(idle, it costs next to nothing) and measured right after each target at every level.",
+    ]
 
 
 def _block(settings: Settings, points: list[Point], workers: int) -> list[str]:
@@ -157,16 +180,21 @@ def _block(settings: Settings, points: list[Point], workers: int) -> list[str]:
     lines = [title, ""]
     if workers in settings.code:
         lines += [f"The gateway ran {settings.code[workers]}.", ""]
+    if workers in settings.base_code:
+        base = settings.base_code[workers]
+        lines += [f"The baseline gateway (`@base` targets) ran {base}.", ""]
+    mine = [p for p in points if p.workers == workers and p.chunks in (0, settings.chunks)]
+    slope = [p for p in points if p.workers == workers and p.chunks == settings.slope_chunks > 0]
+    lines += comparison(mine, slope, settings.chunks)
     lines += ["Against the targets of issue 5:", ""]
     lines += ["| target | limit | measured | met |", "|---|---|---|---|"]
-    lines += ["| " + " | ".join(row) + " |" for row in target_rows(points, workers, settings)]
-    mine = [p for p in points if p.workers == workers]
+    lines += ["| " + " | ".join(row) + " |" for row in target_rows(mine, workers, settings)]
     lines += ["", "Non-stream, closed loop (fixed concurrency):", ""]
     lines += latency_table(mine, "closed")
     lines += ["", "Non-stream, open loop (fixed rate; latency from the scheduled send time):", ""]
     lines += latency_table(mine, "open")
     lines += ["", f"Streams, {settings.stream_concurrency} concurrent:", ""]
-    lines += stream_table(mine, 20)
+    lines += stream_table(mine, settings.chunks, slope)
     return [*lines, ""]
 
 

@@ -14,6 +14,8 @@ Control endpoints (never counted as provider requests):
     POST /__fault        set the fault mode for the following provider requests, e.g.
                          {"mode": "status", "status": 503, "retry_after": 2, "rate": 0.5};
                          modes: ok | status | hang | drop | stream_error | slow (delay_ms)
+    POST /__chunks       {"chunks": N}: text pieces of the following replies (the bench's
+                         CPU-per-chunk slope measures one gateway at two chunk counts)
 """
 
 from __future__ import annotations
@@ -158,6 +160,12 @@ class Upstream:
         if fault.mode == "ok" or (fault.rate < 1.0 and random.random() >= fault.rate):
             return None
         return fault
+
+    def set_chunks(self, chunks: int) -> None:
+        if not 1 <= chunks <= 10_000:
+            raise ValueError("chunks must be in 1..10000")
+        self.chunks = chunks
+        self.cache.clear()  # the cached replies hold the old number of pieces
 
     def cached(self, key: tuple[Any, ...], build: Any) -> Any:
         found = self.cache.get(key)
@@ -370,6 +378,12 @@ class Connection(asyncio.Protocol):
                 upstream.fault = parse_fault(request.body)
                 body = orjson.dumps(upstream.fault.as_json())
             except (ValueError, TypeError, orjson.JSONDecodeError) as error:
+                status, body = 400, orjson.dumps({"error": str(error)})
+        elif request.path == b"/__chunks" and request.method == b"POST":
+            try:
+                upstream.set_chunks(int(orjson.loads(request.body)["chunks"]))
+                body = orjson.dumps({"chunks": upstream.chunks})
+            except (ValueError, TypeError, KeyError, orjson.JSONDecodeError) as error:
                 status, body = 400, orjson.dumps({"error": str(error)})
         else:
             status, body = 404, b'{"error":"no such control endpoint"}'
