@@ -32,7 +32,7 @@ from app.protocols.gemini.schema import COUNT_TOKENS_REQUEST as GEMINI_COUNT_TOK
 from app.protocols.gemini.schema import GENERATE_REQUEST
 from app.protocols.openai_chat.schema import CHAT_REQUEST
 from app.protocols.openai_responses.schema import RESPONSES_REQUEST
-from app.protocols.validation import validate_body
+from app.protocols.validation import parse_body
 from app.services import catalog
 from app.services.auth import Caller
 from app.services.gateway import Gateway
@@ -95,8 +95,8 @@ class Handlers:
         request_id = self._request_ids.next()
         caller = self._authenticate(request)
         body = await read_body(request, self._max_body)
-        envelope = validate_body(_VALIDATORS[route.endpoint], body)
-        call = _call(protocol, route, request, envelope, body, caller, request_id)
+        document, envelope = parse_body(_VALIDATORS[route.endpoint], body)
+        call = _call(protocol, route, request, envelope, body, document, caller, request_id)
         watch = DisconnectWatch(_asgi_content(request).receive)
         try:
             reply = await self.gateway.relay.handle(call)
@@ -254,6 +254,7 @@ def _call(
     request: Request,
     envelope: dict[str, Any],
     body: bytes,
+    document: dict[str, Any],
     caller: Caller,
     request_id: str,
 ) -> Call:
@@ -277,6 +278,7 @@ def _call(
         protocol=protocol,
         operation=operation,
         body=body,
+        document=document,
         requested_model=route.model if protocol is WireProtocol.GEMINI else envelope.get("model"),
         path_model=route.model,
         session=_session(request, envelope, caller),

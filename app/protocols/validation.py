@@ -1,22 +1,31 @@
-"""Running a protocol's precompiled validator on raw request bytes.
+"""Parsing a request body once and checking the fields the gateway reads.
 
-Validators are built once at import (pydantic's performance guidance) and fed
-the raw body (``validate_json``), so the body is parsed exactly once.
+The body is parsed once, by orjson, into the document that a translation
+then decodes; the protocol's precompiled validator (built once at import)
+checks that document's envelope. Measured on a 45 kB Claude Code request:
+``validate_json`` alone 53 us; orjson 65 us + ``validate_python`` 2 us,
+which saves the second parse (65 us) whenever the request is translated.
 """
 
 from typing import Any
 
 from pydantic_core import SchemaValidator, ValidationError
 
+from app.core import json
 from app.core.errors import InvalidRequest
 
 
-def validate_body(validator: SchemaValidator, body: bytes) -> dict[str, Any]:
+def parse_body(validator: SchemaValidator, body: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The whole JSON document and its validated envelope."""
     try:
-        result: dict[str, Any] = validator.validate_json(body)
+        document = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise InvalidRequest(f"Request body is not valid JSON: {exc}") from exc
+    try:
+        envelope: dict[str, Any] = validator.validate_python(document)
     except ValidationError as exc:
         raise _invalid_request(exc) from exc
-    return result
+    return document, envelope
 
 
 def _invalid_request(exc: ValidationError) -> InvalidRequest:

@@ -69,6 +69,8 @@ class Call:
     protocol: WireProtocol
     operation: Operation
     body: bytes
+    # ``body`` parsed once by the HTTP layer; translations read it and never change it.
+    document: dict[str, Any]
     requested_model: str | None
     caller: Caller
     request_id: str
@@ -217,7 +219,7 @@ class Relay:
         final: bool,
     ) -> Reply:
         view = ClientView(
-            json.loads(call.body), include_usage=call.include_usage, gemini_sse=call.gemini_sse
+            call.document, include_usage=call.include_usage, gemini_sse=call.gemini_sse
         )
         job = Job(call.protocol, upstream, call.path_model, model, target, view, record)
         if call.operation is Operation.COUNT_TOKENS:
@@ -387,8 +389,7 @@ def _upstream_body(call: Call, upstream_model: str) -> bytes:
             # The common case (the OpenAI SDK's default): splice the key in
             # rather than re-encode a body that may be hundreds of kilobytes.
             return _prepend_key(call.body, b'"stream_options":{"include_usage":true}')
-    document: dict[str, Any] = json.loads(call.body)
-    document["model"] = upstream_model
+    document = {**call.document, "model": upstream_model}
     if needs_usage:
         options = document.get("stream_options") or {}
         document["stream_options"] = {**options, "include_usage": True}

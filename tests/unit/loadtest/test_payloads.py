@@ -30,7 +30,7 @@ from app.protocols.anthropic.schema import MESSAGES_REQUEST
 from app.protocols.gemini.schema import GENERATE_REQUEST
 from app.protocols.openai_chat.schema import CHAT_REQUEST
 from app.protocols.openai_responses.schema import RESPONSES_REQUEST
-from app.protocols.validation import validate_body
+from app.protocols.validation import parse_body
 from app.services.codecs import CODECS
 from loadtest.payloads import NAMES, body, load
 
@@ -208,14 +208,13 @@ def _declared_tools(name: str, document: dict[str, Any]) -> int:
 
 
 def decoded(name: str, stream: bool | None) -> Request:
-    """What the gateway reads from the client's bytes: the handler's envelope check, then
-    the translating relay's decoder, which parses the body afresh (the envelope keeps only
-    the members the handler needs)."""
+    """What the gateway reads from the client's bytes: the handler parses the body and
+    checks its envelope, then the translating relay decodes the parsed document."""
     raw = _variant(name, stream)
     protocol = PROTOCOL[name]
-    envelope = validate_body(ENVELOPE[protocol], raw)
+    document, envelope = parse_body(ENVELOPE[protocol], raw)
     assert envelope.get("stream", None) == stream
-    request = CODECS[protocol].decode_request(json.loads(raw), GEMINI_MODEL)
+    request = CODECS[protocol].decode_request(document, GEMINI_MODEL)
     request.stream = stream is not False
     return request
 

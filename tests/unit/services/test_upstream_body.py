@@ -16,6 +16,7 @@ def call(
         protocol=protocol,
         operation=fields.pop("operation", Operation.GENERATE),  # type: ignore[arg-type]
         body=raw,
+        document=body,
         requested_model=body.get("model"),
         caller=Caller("k"),  # type: ignore[arg-type]
         request_id="r",
