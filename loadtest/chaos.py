@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,7 @@ import uvloop
 
 from loadtest import chaos_report
 from loadtest.chaos_report import ACCOUNTS, KILL, Phase, PhaseRecord, Sample
+from loadtest.stack import end_group, free_port, spawn
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "loadtest" / "results" / "chaos.md"
@@ -81,41 +81,6 @@ SCHEDULE = (
 )
 Process = subprocess.Popen[bytes]
 SCHEDULE_SECONDS = sum(phase.seconds for phase in SCHEDULE if phase.scaled)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def end_group(process: Process, sig: signal.Signals = signal.SIGTERM) -> None:
-    """Signal the process group this run started (each child has a session of its own)."""
-    if process.poll() is None:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def spawn(command: list[str], log: Path, env: Mapping[str, str] | None = None) -> Process:
-    """Start a child in a session of its own (so its whole group can be ended), output to
-    ``log``."""
-    with log.open("wb") as sink:
-        return subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
 
 
 def has_line(path: Path, marker: bytes) -> bool:

@@ -18,8 +18,6 @@ import json
 import os
 import platform
 import re
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +28,9 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
+
+from loadtest import stack
+from loadtest.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "loadtest" / "results" / "locust.md"
@@ -64,35 +65,12 @@ class Process:
 
     def stop(self) -> None:
         """SIGTERM the process group (Granian's workers too), then SIGKILL what is left."""
-        if self.popen.poll() is None:
-            with suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, signal.SIGTERM)
-            with suppress(subprocess.TimeoutExpired):
-                self.popen.wait(timeout=10)
-        with suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, signal.SIGKILL)
-        self.popen.wait()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+        stack.end_group(self.popen)
 
 
 def spawn(name: str, command: list[str], workdir: Path, env: dict[str, str]) -> Process:
     log = workdir / f"{name}.log"
-    with log.open("wb") as out:
-        popen = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return Process(name, popen, log)
+    return Process(name, stack.spawn(command, log, env), log)
 
 
 @contextmanager

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,14 +61,37 @@ class Service:
         return found or [self.process.pid]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            with suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            with suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=10)
+        end_group(self.process)
+
+
+def spawn(
+    command: list[str], log: Path, env: Mapping[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.Popen[bytes]:
+    """Start a child in a session of its own (so that its whole group, Granian's workers
+    included, can be ended), its output to ``log``."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def end_group(process: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM) -> None:
+    """Signal the child's process group and wait up to 10 s, then SIGKILL whatever is left
+    of the group (a worker that outlived its parent)."""
+    if process.poll() is None:
         with suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
+            os.killpg(process.pid, sig)
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def _start(
@@ -79,17 +103,7 @@ def _start(
     cwd: Path = ROOT,
 ) -> Service:
     log = workdir / f"{name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return Service(name, process, port, log)
+    return Service(name, spawn(command, log, env, cwd), port, log)
 
 
 def start_upstream(workdir: Path, chunks: int = 20, chunk_delay_ms: float = 10.0) -> Service:

@@ -88,9 +88,9 @@ class Gateway:
     def log_text(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
-    def access_records(self) -> list[dict[str, Any]]:
-        """Every ``"event": "request"`` JSON line the gateway wrote so far."""
-        records = []
+    def json_lines(self) -> list[dict[str, Any]]:
+        """Every JSON object line the gateway wrote so far (its logs and usage records)."""
+        lines = []
         for line in self.log_text().splitlines():
             if not line.startswith("{"):
                 continue
@@ -98,9 +98,13 @@ class Gateway:
                 value = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(value, dict) and value.get("event") == "request":
-                records.append(value)
-        return records
+            if isinstance(value, dict):
+                lines.append(value)
+        return lines
+
+    def access_records(self) -> list[dict[str, Any]]:
+        """Every ``"event": "request"`` JSON line the gateway wrote so far."""
+        return [line for line in self.json_lines() if line.get("event") == "request"]
 
     def access_record(self, request_id: str, *, timeout: float = _LOG_TIMEOUT) -> dict[str, Any]:
         """The access-log line for ``request_id``; it is written off the event loop, so poll."""

@@ -143,14 +143,4 @@ async def closed_loop(
 
 def log_events(gateway: Gateway, logger: str) -> list[dict[str, Any]]:
     """The gateway's JSON log lines from ``logger``, in order."""
-    events = []
-    for line in gateway.log_text().splitlines():
-        if not line.startswith("{"):
-            continue
-        try:
-            value = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(value, dict) and value.get("logger") == logger:
-            events.append(value)
-    return events
+    return [line for line in gateway.json_lines() if line.get("logger") == logger]
