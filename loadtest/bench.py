@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> None:
     env, started = environment(), time.monotonic()
     points = run(settings)
     elapsed = time.monotonic() - started
-    text = render(settings, points, env, elapsed, argv)
+    text = render(settings, points, env, elapsed, argv) + "\n" + in_process(settings.quick)
     if settings.output is None:
         print(text)
         return
@@ -313,6 +313,17 @@ def main(argv: list[str] | None = None) -> None:
     raw.parent.mkdir(exist_ok=True)
     raw.write_text(json.dumps([asdict(p) for p in points], indent=1) + "\n", encoding="utf-8")
     print(f"wrote {settings.output.name} in {elapsed:.0f} s")
+
+
+def in_process(quick: bool) -> str:
+    """loadtest/inproc.py's table (the gateway's own code, no server or client), as a
+    section of the report: how much of the CPU per request above is ours."""
+    requests = "500" if quick else "3000"
+    command = [sys.executable, "-m", "loadtest.inproc", "--requests", requests, "--markdown"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
+    if done.returncode != 0:
+        return f"### In-process cost\n\nloadtest/inproc.py failed: {done.stderr[-500:]}\n"
+    return done.stdout
 
 
 def environment() -> dict[str, str]:
