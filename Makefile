@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-unit test-e2e check format lock clean bench bench-quick bench-compare profile wrk chaos
+.PHONY: help run test test-unit test-e2e check format lock clean bench bench-quick bench-compare bench-peers profile wrk chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -68,6 +68,24 @@ bench-quick: $(VENV)/.bench wrk ## a short smoke run of the benchmark (~2 min), 
 bench-compare: $(VENV)/.bench wrk ## bench plus the gateway of git revision BASE side by side, a before/after table (BASE=HEAD~1)
 	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<git revision> [ARGS=...]"; exit 2; }
 	$(BIN)/python -m loadtest.bench --baseline $(BASE) $(ARGS)
+
+# LiteLLM's proxy for bench-peers, in a throw-away virtualenv of its own (never .venv; git-ignored).
+# 1.106.0: the newest litellm[proxy] whose dependencies resolve on the registry here (1.107.x,
+# reported compromised, is not served). httptools: uvicorn's C parser, as in
+# uvicorn[standard], so that LiteLLM is measured with its server's fast HTTP path.
+PEERS_VENV := .peers/litellm-venv
+LITELLM_VERSION := 1.106.0
+HTTPTOOLS_VERSION := 0.9.0
+
+$(PEERS_VENV)/.litellm-$(LITELLM_VERSION): | $(BIN)/uv
+	rm -rf $(PEERS_VENV)
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(BIN)/uv pip install --quiet --python $(PEERS_VENV)/bin/python \
+		"litellm[proxy]==$(LITELLM_VERSION)" "httptools==$(HTTPTOOLS_VERSION)"
+	touch $@
+
+bench-peers: $(VENV)/.bench wrk $(PEERS_VENV)/.litellm-$(LITELLM_VERSION) ## Switchyard vs LiteLLM's proxy, equal workers (~5 min), writes loadtest/results/peers.md (ARGS="--rev HEAD")
+	$(BIN)/python -m loadtest.peers --litellm $(PEERS_VENV)/bin/litellm $(ARGS)
 
 profile: $(VENV)/.bench ## py-spy profiles of the gateway worker under load, in loadtest/profiles/
 	$(BIN)/python -m loadtest.bench --profile $(ARGS)
