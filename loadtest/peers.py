@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import shlex
 import signal
 import sys
 import tempfile
@@ -240,12 +239,11 @@ def run_info(settings: PeerSettings, argv: list[str], elapsed: float) -> peers_r
     example = peers_litellm.config(
         "http://127.0.0.1:<upstream port>", stack.OPENAI_MODEL, stack.CLIENT_KEY
     )
-    workers = " | ".join(str(w) for w in settings.workers)
     command = peers_litellm.command(
         Path(_relative(settings.litellm)), Path("config.yaml"), Path("log_config.json"), 0, 0
     )
-    command[command.index("--port") + 1] = "<port>"
-    command[command.index("--num_workers") + 1] = f"<{workers}>"
+    command[command.index("--port") + 1] = "PORT"
+    command[command.index("--num_workers") + 1] = "N"
     shown = ["python -m loadtest.peers", *(_shown_arg(a) for a in argv)]
     return peers_report.RunInfo(
         date=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -263,7 +261,7 @@ def run_info(settings: PeerSettings, argv: list[str], elapsed: float) -> peers_r
         if settings.use_wrk
         else "loadtest/gen.py for everything: wrk was not available",
         gateway_code=settings.gateway_code,
-        litellm_command=shlex.join(command),
+        litellm_command=" ".join(command),
         litellm_env=peers_litellm.ENV,
         litellm_config_yaml=yaml.safe_dump(example, sort_keys=False),
         checks=settings.checks,

@@ -255,13 +255,13 @@ def _settings(info: RunInfo) -> list[str]:
     return [
         "## Settings",
         "",
-        "- **Switchyard**: `python -m app` with the benchmark's generated config "
-        "(loadtest/stack.py: one account per protocol on the fast upstream, one client key), "
-        "Granian with N workers, log level WARNING.",
+        "- **Switchyard**: `SWITCHYARD_LOG_LEVEL=WARNING python -m app --config gateway.toml "
+        "--port PORT --workers N` with the benchmark's generated config (loadtest/stack.py: "
+        "one account per protocol on the fast upstream, one client key): Granian, N workers.",
         "- **LiteLLM's proxy**: installed from PyPI in a throw-away virtualenv (`.peers/`, "
-        "outside the project's), run as "
+        "outside the project's), run with N worker processes as "
         f"`{env} {info.litellm_command}`: uvicorn (LiteLLM's default and recommended server) "
-        "with uvloop and httptools, N worker processes (`--num_workers`), no database, no "
+        "with uvloop and httptools, no database, no "
         "callbacks, no spend or error logs, no retries, no cache, uvicorn's access log off "
         "(the log config keeps only its start-up lines, which tell when each worker is ready), "
         "the model cost map from the package (no network), a master key. The health-check "
