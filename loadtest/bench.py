@@ -47,6 +47,7 @@ from loadtest.scenarios import TARGET_NAMES, TARGETS, Target
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
 STREAM_DELAY_MS = 10.0
+RELAY_AIOHTTP = "relay-aiohttp"
 SLOPE_CHUNKS = 100  # --chunk-slope: the second chunk count of every stream point
 
 
@@ -161,6 +162,10 @@ class Bench:
         try:
             if "relay" in servers:
                 self.services["relay"] = stack.start_relay(self.workdir, self.upstream, workers)
+            if RELAY_AIOHTTP in servers:
+                self.services[RELAY_AIOHTTP] = stack.start_relay(
+                    self.workdir, self.upstream, workers, client="aiohttp"
+                )
             if "gateway" in servers:
                 gateway = stack.start_gateway(self.workdir, self.upstream, workers)
                 self.services["gateway"], self.settings.code[workers] = gateway, gateway.code
@@ -172,7 +177,7 @@ class Bench:
                 self.settings.base_code[workers] = base.code
             self._measure_all(workers)
         finally:
-            for name in ("relay", "gateway", baseline.SERVER):
+            for name in ("relay", RELAY_AIOHTTP, "gateway", baseline.SERVER):
                 service = self.services.pop(name, None)
                 if service is not None:
                     service.stop()

@@ -87,7 +87,22 @@ _MESSAGES = "/v1/messages"
 
 TARGETS = [
     Target("direct", "upstream", _CHAT, "openai", OPENAI_MODEL, "fake upstream, no gateway"),
-    Target("relay", "relay", _CHAT, "openai", OPENAI_MODEL, "bare relay (the ceiling)"),
+    Target(
+        "relay",
+        "relay",
+        _CHAT,
+        "openai",
+        OPENAI_MODEL,
+        "bare relay over the gateway's upstream client (the ceiling)",
+    ),
+    Target(
+        "relay-aiohttp",
+        "relay-aiohttp",
+        _CHAT,
+        "openai",
+        OPENAI_MODEL,
+        "bare relay over aiohttp (the stack's ceiling with the client the gateway used before)",
+    ),
     Target(
         "passthrough",
         "gateway",

@@ -115,11 +115,12 @@ def start_upstream(workdir: Path, chunks: int = 20, chunk_delay_ms: float = 10.0
     return service
 
 
-def start_relay(workdir: Path, upstream: Service, workers: int) -> Service:
+def start_relay(workdir: Path, upstream: Service, workers: int, client: str = "gateway") -> Service:
+    """loadtest/relay.py over the gateway's upstream client, or over aiohttp."""
     port = free_port()
     command = [sys.executable, "-m", "loadtest.relay", "--port", str(port)]
-    command += ["--upstream", upstream.url, "--workers", str(workers)]
-    service = _start(f"relay-w{workers}", command, port, workdir, dict(os.environ))
+    command += ["--upstream", upstream.url, "--workers", str(workers), "--client", client]
+    service = _start(f"relay-{client}-w{workers}", command, port, workdir, dict(os.environ))
     _wait_workers(service, workers)
     return service
 
