@@ -11,15 +11,17 @@ CPU is time.process_time() of this process (the upstream runs in its own), per r
 for streams, per upstream chunk (20 text chunks per stream; how many pieces a client yields
 depends on how the packets coalesce, so it is printed too).
 
-Clients: aiohttp as the gateway uses it (app/upstream/transport.py's `Pools`), and `proto`,
-a prototype HTTP/1.1 client on a raw asyncio Protocol with httptools' parser (the measure
-before making it the production client, issue 5).
+Clients: `http1`, the gateway's upstream client (app/upstream/transport.py's `Pools` over
+app/upstream/http1.py), and `aiohttp` as the gateway used it until issue 5 (one session per
+origin, the same connector, timeout and header settings, the same response adapter), kept
+here as the yardstick.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import statistics
 import tempfile
 import time
@@ -28,8 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httptools
+import aiohttp
 import uvloop
+import yarl
 
 from app.config.model import Timeouts
 from app.upstream.transport import Pools, UpstreamRequest
@@ -43,151 +46,84 @@ BODY = b'{"model":"gpt-bench","messages":[{"role":"user","content":"Say hello"}]
 STREAM_BODY = BODY[:-1] + b',"stream":true}'
 
 
-# --- the prototype ------------------------------------------------------------------------
+# --- aiohttp, as app/upstream/transport.py used it until issue 5 --------------------------
 
 
-class _ProtoConnection(asyncio.Protocol):
-    """One keep-alive connection; the parser's callbacks fill the current exchange."""
+class _AiohttpResponse:
+    """The gateway's former aiohttp response adapter (idle timer on the protocol)."""
 
-    def __init__(self, pool: _ProtoPool) -> None:
-        self.pool = pool
-        self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpResponseParser(self)
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.body: list[bytes] = []
-        self.complete = False
-        self.headers_done: asyncio.Future[None] | None = None
-        self.waiter: asyncio.Future[None] | None = None
-        self.timer: asyncio.TimerHandle | None = None
-        self.lost = False
+    __slots__ = ("_response",)
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.lost = True
-        for future in (self.headers_done, self.waiter):
-            if future is not None and not future.done():
-                future.set_exception(ConnectionError("closed early"))
-
-    def data_received(self, data: bytes) -> None:
-        self.parser.feed_data(data)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name, value))
-
-    def on_headers_complete(self) -> None:
-        if self.headers_done is not None:
-            self.headers_done.set_result(None)
-
-    def on_body(self, body: bytes) -> None:
-        self.body.append(body)
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(None)
-
-    def on_message_complete(self) -> None:
-        self.complete = True
-        if self.timer is not None:
-            self.timer.cancel()
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(None)
-
-    def timed_out(self) -> None:
-        assert self.transport is not None
-        self.transport.abort()
-
-    async def send(self, data: bytes, deadline: float) -> None:
-        loop = self.pool.loop
-        self.headers, self.body, self.complete = [], [], False
-        self.timer = loop.call_at(deadline, self.timed_out)
-        self.headers_done = loop.create_future()
-        assert self.transport is not None
-        self.transport.write(data)
-        await self.headers_done
-
-    async def next_body(self) -> bytes | None:
-        while not self.body:
-            if self.complete:
-                return None
-            self.waiter = self.pool.loop.create_future()
-            await self.waiter
-        body, self.body = self.body, []
-        return body[0] if len(body) == 1 else b"".join(body)
-
-
-class _ProtoPool:
-    def __init__(self, host: str, port: int) -> None:
-        self.loop = asyncio.get_running_loop()
-        self.host, self.port = host, port
-        self.idle: list[_ProtoConnection] = []
-        self.head = f"\r\nHost: {host}:{port}\r\n".encode()
-
-    async def acquire(self) -> _ProtoConnection:
-        while self.idle:
-            connection = self.idle.pop()
-            if not connection.lost:
-                return connection
-        _, connection = await self.loop.create_connection(
-            lambda: _ProtoConnection(self), self.host, self.port
-        )
-        return connection
-
-    def release(self, connection: _ProtoConnection) -> None:
-        if connection.complete and not connection.lost:
-            self.idle.append(connection)
-        elif connection.transport is not None:
-            connection.transport.abort()
-
-
-class _ProtoResponse:
-    __slots__ = ("_connection", "_pool", "status")
-
-    def __init__(self, pool: _ProtoPool, connection: _ProtoConnection) -> None:
-        self._pool, self._connection = pool, connection
-        self.status = connection.parser.get_status_code()
+    def __init__(self, response: aiohttp.ClientResponse, timeouts: Timeouts) -> None:
+        self._response = response
+        connection = response.connection
+        if connection is not None and connection.protocol is not None:
+            connection.protocol.read_timeout = timeouts.idle
+            if not response.content.is_eof():
+                connection.protocol.start_timeout()
 
     @property
-    def headers(self) -> dict[str, str]:
-        return {k.decode().lower(): v.decode() for k, v in self._connection.headers}
+    def status(self) -> int:
+        return self._response.status
 
     async def read(self, limit: int) -> bytes:
-        parts = []
-        while (part := await self._connection.next_body()) is not None:
-            parts.append(part)
-        return b"".join(parts)
+        length = self._response.content_length
+        if length is not None and length > limit:
+            raise ValueError("over the limit")
+        body = await self._response.read()
+        if len(body) > limit:
+            raise ValueError("over the limit")
+        return body
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        while (part := await self._connection.next_body()) is not None:
-            yield part
+        async for chunk in self._response.content.iter_any():
+            yield chunk
 
     def release(self) -> None:
-        self._pool.release(self._connection)
+        self._response.release()
 
 
-class _ProtoTransport:
-    def __init__(self, pool: _ProtoPool) -> None:
-        self._pool = pool
+class _AiohttpTransport:
+    """One session per origin with the settings the gateway's Pools had."""
 
-    async def send(self, request: UpstreamRequest) -> _ProtoResponse:
-        pool = self._pool
-        deadline = pool.loop.time() + request.timeouts.total
-        connection = await pool.acquire()
-        path = request.url.split("/", 3)[3]
-        headers = "".join([f"{k}: {v}\r\n" for k, v in request.headers.items()])
-        data = b"".join(
-            [
-                request.method.encode(),
-                b" /",
-                path.encode(),
-                b" HTTP/1.1",
-                pool.head,
-                headers.encode(),
-                b"Content-Length: %d\r\n\r\n" % len(request.body),
-                request.body,
-            ]
+    def __init__(self) -> None:
+        connector = aiohttp.TCPConnector(
+            limit=1024, limit_per_host=0, ttl_dns_cache=300, keepalive_timeout=30
         )
-        await connection.send(data, deadline)
-        return _ProtoResponse(pool, connection)
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=None),
+            skip_auto_headers=("User-Agent",),
+            auto_decompress=True,
+            raise_for_status=False,
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+        self._urls: dict[str, yarl.URL] = {}
+
+    async def send(self, request: UpstreamRequest) -> _AiohttpResponse:
+        timeouts = request.timeouts
+        url = self._urls.get(request.url)
+        if url is None:
+            url = self._urls[request.url] = yarl.URL(request.url)
+        response = await self._session.request(
+            request.method,
+            url,
+            data=request.body,
+            headers=request.headers,
+            timeout=_aiohttp_timeout(timeouts),
+            allow_redirects=False,
+        )
+        return _AiohttpResponse(response, timeouts)
+
+    async def close(self) -> None:
+        await self._session.close()
+
+
+@functools.lru_cache(maxsize=8)
+def _aiohttp_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(
+        total=timeouts.total, sock_connect=timeouts.connect, sock_read=timeouts.first_byte
+    )
 
 
 # --- the measurement ----------------------------------------------------------------------
@@ -255,9 +191,8 @@ async def run(upstream_url: str, seconds: float, rounds: int) -> list[Point]:
     origin = upstream_url
     pools = Pools(connections_per_origin=1024)
     pools.open([origin])
-    host, port = origin.removeprefix("http://").split(":")
-    proto = _ProtoTransport(_ProtoPool(host, int(port)))
-    clients: dict[str, Sender] = {"aiohttp": pools.transport(origin).send, "proto": proto.send}
+    former = _AiohttpTransport()
+    clients: dict[str, Sender] = {"aiohttp": former.send, "http1": pools.transport(origin).send}
     url = f"{origin}/v1/chat/completions"
     scenarios = [f"c{level}" for level in LEVELS] + ["stream"]
     points = []
@@ -268,6 +203,7 @@ async def run(upstream_url: str, seconds: float, rounds: int) -> list[Point]:
                     points.append(await measure(name, send, url, scenario, seconds))
     finally:
         await pools.close()
+        await former.close()
     return points
 
 
@@ -293,10 +229,10 @@ def summary(points: list[Point]) -> str:
         errors = sum(p.errors for p in mine)
         cells = [scenario, client, f"{rate:,.0f}", f"{cpu:.1f}", per_chunk, pieces, str(errors)]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "| scenario | proto / aiohttp CPU per request | proto / aiohttp req/s |"]
+    lines += ["", "| scenario | http1 / aiohttp CPU per request | http1 / aiohttp req/s |"]
     lines.append("|---|---|---|")
     for scenario in dict.fromkeys(p.scenario for p in points):
-        base, new = medians.get((scenario, "aiohttp")), medians.get((scenario, "proto"))
+        base, new = medians.get((scenario, "aiohttp")), medians.get((scenario, "http1"))
         if base and new:
             lines.append(f"| {scenario} | {new[1] / base[1]:.2f}x | {new[0] / base[0]:.2f}x |")
     return "\n".join(lines)

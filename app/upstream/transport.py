@@ -1,29 +1,27 @@
-"""The one module that imports the upstream HTTP client.
+"""What the gateway sees of its HTTP clients: ``Pools``, ``UpstreamRequest`` and
+``UpstreamResponse`` for the upstreams, ``MediaFetcher`` for URLs named in requests.
 
-PERF-NOTES.md measured httpx's own transport at 4-20x aiohttp's CPU per
-request and collapsing under concurrency (encode/httpx#3215), so the pools
-here are aiohttp's; the rest of the gateway sees only ``Pools``,
-``UpstreamRequest`` and ``UpstreamResponse``, so the client can be swapped
-(and measured, see loadtest/) without touching a caller.
-
-One pooled session per upstream origin, created at start-up and closed at
-shutdown. aiohttp failures are mapped here, once, to gateway errors.
+Upstream requests go over app.upstream.client, a lean HTTP/1.1 client chosen by
+measurement (loadtest/clientbench.py: a fraction of aiohttp's CPU per request and
+per stream chunk; PERF-NOTES.md: the client is the biggest lever). Media downloads
+stay on aiohttp, whose resolver hook the SSRF guard needs; this is the one module
+that imports aiohttp.
 """
 
 import asyncio
-import functools
 import socket
-from collections.abc import AsyncIterator, Iterable, Mapping
+import ssl
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp  # noqa: TID251 - this is the module aiohttp lives behind
-import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult  # noqa: TID251
 
 from app.config.model import Timeouts
-from app.core.errors import InvalidRequest, UpstreamTimeout, UpstreamUnavailable
+from app.core.errors import InvalidRequest
+from app.upstream import client
 from app.upstream.ssrf import ForbiddenAddress, check_address, is_ip_literal
 
 
@@ -58,176 +56,45 @@ class Transport(Protocol):
     async def send(self, request: UpstreamRequest) -> UpstreamResponse: ...
 
 
-class AiohttpResponse:
-    __slots__ = ("_origin", "_response")
-
-    def __init__(self, response: aiohttp.ClientResponse, origin: str, timeouts: Timeouts) -> None:
-        self._response = response
-        self._origin = origin
-        # Headers are in: from now on each read waits at most the idle timeout.
-        # aiohttp reschedules this one timer per received packet, which is
-        # cheaper than a timeout context per chunk.
-        connection = response.connection
-        if connection is not None and connection.protocol is not None:
-            connection.protocol.read_timeout = timeouts.idle
-            if not response.content.is_eof():
-                # The timer running now was armed by the headers' packet with the
-                # first-byte deadline; a new value only counts from the next reschedule,
-                # so restart it, or the wait for the body's first bytes is bounded by
-                # first_byte instead of idle. (At EOF aiohttp has dropped the timer.)
-                connection.protocol.start_timeout()
-
-    @property
-    def status(self) -> int:
-        return self._response.status
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        return self._response.headers
-
-    async def read(self, limit: int) -> bytes:
-        length = self._response.content_length
-        if length is not None and length > limit:
-            raise UpstreamUnavailable(
-                f"upstream {self._origin} sent {length} bytes, over the {limit}-byte limit"
-            )
-        try:
-            body = await self._response.read()
-        except TimeoutError as exc:
-            raise _timeout(exc, self._origin, "reading the response") from exc
-        except aiohttp.ClientError as exc:
-            raise _unavailable(exc, self._origin) from exc
-        if len(body) > limit:
-            raise UpstreamUnavailable(f"upstream {self._origin} response is over {limit} bytes")
-        return body
-
-    async def chunks(self) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._response.content.iter_any():
-                yield chunk
-        except TimeoutError as exc:
-            raise _timeout(exc, self._origin, "waiting for the next chunk") from exc
-        except aiohttp.ClientError as exc:
-            raise _unavailable(exc, self._origin) from exc
-
-    def release(self) -> None:
-        self._response.release()
-
-    def close(self) -> None:
-        # Aborts the connection rather than draining it: an unfinished upstream
-        # generation must stop (and stop costing) when the client is gone.
-        self._response.close()
-
-
 class Pools:
-    """One aiohttp session per origin (scheme://host:port), shared by every account on it."""
+    """Keep-alive connections per origin (scheme://host:port), shared by every account on
+    it; ``connections_per_origin`` bounds each origin's open connections (a request past
+    it waits, within its total deadline, for one to come free)."""
 
-    def __init__(self, *, connections_per_origin: int) -> None:
-        self._limit = connections_per_origin
-        self._sessions: dict[str, aiohttp.ClientSession] = {}
+    def __init__(self, *, connections_per_origin: int, tls: ssl.SSLContext | None = None) -> None:
+        self._client = client.Client(connections_per_origin=connections_per_origin, tls=tls)
+        self._origins: dict[str, None] = {}
 
     def open(self, origins: Iterable[str]) -> None:
-        for origin in origins:
-            if origin not in self._sessions:
-                self._sessions[origin] = self._new_session()
+        """Name the origins in use; connections are opened on first use."""
+        self._origins.update(dict.fromkeys(origins))
 
     async def close(self) -> None:
-        sessions, self._sessions = list(self._sessions.values()), {}
-        for session in sessions:
-            await session.close()
+        await self._client.close()
 
     def transport(self, origin: str) -> "PooledTransport":
-        return PooledTransport(self, origin)
-
-    def session(self, origin: str) -> aiohttp.ClientSession:
-        session = self._sessions.get(origin)
-        if session is None:  # an origin added after start-up
-            session = self._sessions[origin] = self._new_session()
-        return session
+        self._origins.setdefault(origin)
+        return PooledTransport(self._client)
 
     @property
     def origins(self) -> list[str]:
-        return list(self._sessions)
-
-    def _new_session(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(
-            limit=self._limit, limit_per_host=0, ttl_dns_cache=300, keepalive_timeout=30
-        )
-        return aiohttp.ClientSession(
-            connector=connector,
-            timeout=aiohttp.ClientTimeout(total=None),
-            skip_auto_headers=("User-Agent",),
-            # Relayed bytes must not be touched; let upstreams compress only
-            # what we then decompress for the client, never pass encodings on.
-            auto_decompress=True,
-            raise_for_status=False,
-            cookie_jar=aiohttp.DummyCookieJar(),
-        )
+        return list(self._origins)
 
 
 class PooledTransport:
-    """Sends to one origin over the pool's shared session (looked up per call, so the
-    transport can be built before the event loop runs and survives pool changes)."""
+    """Sends over the pools' client, to the origin of each request's URL (a transport can
+    be built before the event loop runs: connections are opened in it, on first use)."""
 
-    __slots__ = ("_origin", "_pools")
+    __slots__ = ("send",)
 
-    def __init__(self, pools: Pools, origin: str) -> None:
-        self._pools = pools
-        self._origin = origin
-
-    async def send(self, request: UpstreamRequest) -> UpstreamResponse:
-        timeouts = request.timeouts
-        try:
-            response = await self._pools.session(self._origin).request(
-                request.method,
-                _url(request.url),
-                data=request.body,
-                headers=request.headers,
-                timeout=_client_timeout(timeouts),
-                allow_redirects=False,
-            )
-        except TimeoutError as exc:
-            raise _timeout(exc, self._origin, "waiting for response headers") from exc
-        except aiohttp.ClientError as exc:
-            raise _unavailable(exc, self._origin) from exc
-        return AiohttpResponse(response, self._origin, timeouts)
-
-
-@functools.lru_cache(maxsize=64)
-def _client_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
-    """aiohttp's ``total`` runs from the request until the body is read (streams too): one
-    timer per request. ``connect`` is left unset, as it would put a second timer around
-    taking a pooled connection on every request; ``sock_connect`` bounds opening a new
-    one, and a wait for a free pooled connection is bounded by ``total``."""
-    return aiohttp.ClientTimeout(
-        total=timeouts.total, sock_connect=timeouts.connect, sock_read=timeouts.first_byte
-    )
-
-
-@functools.lru_cache(maxsize=4096)
-def _url(url: str) -> yarl.URL:
-    """Parsed once: an account's few URLs (one per model and operation) come back on
-    every request, and aiohttp would parse the string each time."""
-    return yarl.URL(url)
+    def __init__(self, sender: client.Client) -> None:
+        # The client's own method: no wrapper coroutine per request.
+        self.send: Callable[[UpstreamRequest], Coroutine[Any, Any, UpstreamResponse]] = sender.send
 
 
 def origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def _timeout(exc: BaseException, origin: str, phase: str) -> UpstreamTimeout:
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return UpstreamTimeout(f"timed out connecting to upstream {origin}")
-    return UpstreamTimeout(f"upstream {origin} timed out {phase}")
-
-
-def _unavailable(exc: aiohttp.ClientError, origin: str) -> UpstreamUnavailable:
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return UpstreamUnavailable(f"could not connect to upstream {origin}")
-    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
-        return UpstreamUnavailable(f"upstream {origin} closed the connection early")
-    return UpstreamUnavailable(f"upstream {origin} failed: {type(exc).__name__}")
 
 
 @dataclass(frozen=True, slots=True)
