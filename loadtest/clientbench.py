@@ -2,10 +2,11 @@
 
     python -m loadtest.clientbench [--seconds 2] [--rounds 3]
 
-Starts loadtest/upstream.py (streams of 20 chunks, no delay between them) and, in this uvloop
-process, drives each client in turn: non-stream requests (send, read, release) at 1, 16 and
-64 concurrent, and streams iterated chunk by chunk at 16 concurrent. Clients and scenarios
-are interleaved round by round so that drift hits them alike; the medians are printed.
+Starts loadtest/upstream.py twice (streams of 20 chunks, no delay between them; and 5 ms
+apart) and, in this uvloop process, drives each client in turn: non-stream requests (send,
+read, release) at 1, 16 and 64 concurrent, and streams of both kinds iterated chunk by chunk
+at 16 concurrent. Clients and scenarios are interleaved round by round so that drift hits
+them alike; the medians are printed.
 
 CPU is time.process_time() of this process (the upstream runs in its own), per request and,
 for streams, per upstream chunk (20 text chunks per stream; how many pieces a client yields
@@ -41,6 +42,9 @@ from loadtest import stack
 STREAM_CHUNKS = 20
 LEVELS = (1, 16, 64)
 STREAM_CONCURRENCY = 16
+# A second stream scenario with its chunks this far apart: each arrives alone, in its own
+# packet, as model tokens do; its CPU per chunk is the per-chunk cost without batching.
+SPACED_CHUNK_MS = 5
 TIMEOUTS = Timeouts(connect=5, first_byte=30, idle=30, total=60)
 BODY = b'{"model":"gpt-bench","messages":[{"role":"user","content":"Say hello"}]}'
 STREAM_BODY = BODY[:-1] + b',"stream":true}'
@@ -171,7 +175,7 @@ async def _worker(
 
 
 async def measure(client: str, send: Sender, url: str, scenario: str, seconds: float) -> Point:
-    stream = scenario == "stream"
+    stream = scenario.startswith("stream")
     concurrency = STREAM_CONCURRENCY if stream else int(scenario.removeprefix("c"))
     headers = {"content-type": "application/json", "authorization": "Bearer sk-bench"}
     request = UpstreamRequest("POST", url, headers, STREAM_BODY if stream else BODY, TIMEOUTS)
@@ -187,18 +191,20 @@ async def measure(client: str, send: Sender, url: str, scenario: str, seconds: f
     return Point(client, scenario, done, chunks, cpu, wall, errors)
 
 
-async def run(upstream_url: str, seconds: float, rounds: int) -> list[Point]:
-    origin = upstream_url
+async def run(origins: dict[str, str], seconds: float, rounds: int) -> list[Point]:
+    """``origins``: the fast upstream for each scenario (streams spaced or not)."""
     pools = Pools(connections_per_origin=1024)
-    pools.open([origin])
+    pools.open(origins.values())
     former = _AiohttpTransport()
-    clients: dict[str, Sender] = {"aiohttp": former.send, "http1": pools.transport(origin).send}
-    url = f"{origin}/v1/chat/completions"
-    scenarios = [f"c{level}" for level in LEVELS] + ["stream"]
     points = []
     try:
         for _ in range(rounds):
-            for scenario in scenarios:
+            for scenario, origin in origins.items():
+                url = f"{origin}/v1/chat/completions"
+                clients: dict[str, Sender] = {
+                    "aiohttp": former.send,
+                    "http1": pools.transport(origin).send,
+                }
                 for name, send in clients.items():
                     points.append(await measure(name, send, url, scenario, seconds))
     finally:
@@ -219,7 +225,7 @@ def summary(points: list[Point]) -> str:
         rate = statistics.median(p.rate for p in mine)
         cpu = statistics.median(p.cpu_us_per_request for p in mine)
         medians[scenario, client] = (rate, cpu)
-        stream = scenario == "stream"
+        stream = scenario.startswith("stream")
         per_chunk = f"{cpu / STREAM_CHUNKS:.1f}" if stream else ""
         pieces = (
             f"{statistics.median(p.chunks / max(1, p.requests) for p in mine):.1f}"
@@ -245,10 +251,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="clientbench-") as workdir:
         upstream = stack.start_upstream(Path(workdir), chunks=STREAM_CHUNKS, chunk_delay_ms=0)
+        spaced = stack.start_upstream(
+            Path(workdir), chunks=STREAM_CHUNKS, chunk_delay_ms=SPACED_CHUNK_MS
+        )
+        origins = {f"c{level}": upstream.url for level in LEVELS}
+        origins |= {"stream": upstream.url, f"stream-{SPACED_CHUNK_MS}ms": spaced.url}
         try:
-            points = uvloop.run(run(upstream.url, args.seconds, args.rounds))
+            points = uvloop.run(run(origins, args.seconds, args.rounds))
         finally:
             upstream.stop()
+            spaced.stop()
     print(summary(points))
 
 

@@ -96,6 +96,11 @@ class Connection(PooledConnection):
         assert self._transport is not None
         self._transport.write(data)
 
+    def flushed(self) -> bool:
+        """All of the request went out: an upstream that answered before reading it all
+        would take the rest for the next request."""
+        return self._transport is not None and self._transport.get_write_buffer_size() == 0
+
     def pause(self) -> None:
         if self._transport is not None and not self.closed:
             self._transport.pause_reading()
@@ -316,7 +321,7 @@ class Response:
             return
         self._stop_timer()
         conn.response = None
-        if self._keep_alive and self._complete:
+        if self._keep_alive and self._complete and conn.flushed():
             if self._paused:
                 conn.resume()
             conn.pool.put_back(conn)

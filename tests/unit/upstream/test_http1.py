@@ -158,13 +158,17 @@ def test_connection_close_from_the_upstream_is_honoured(run: Run) -> None:
     async def respond(_: Seen, writer: asyncio.StreamWriter) -> bool:
         writer.write(reply(b"bye", headers=(("Connection", "close"),)))
         await writer.drain()
-        await asyncio.sleep(0.3)  # keep our side open: the client must not wait for it
+        # Our side stays open a while: a client that kept the connection would send its
+        # next request into it, wait for this, and only then retry elsewhere.
+        await asyncio.sleep(1.0)
         return False
 
     async def main() -> None:
         async with serving(respond) as server, pools() as opened:
             assert await fetch(opened, server) == b"bye"
+            started = time.monotonic()
             assert await fetch(opened, server) == b"bye"
+            assert time.monotonic() - started < 0.5
         assert server.connections == 2
 
     run(main())
@@ -357,6 +361,46 @@ def test_release_before_the_end_drops_the_connection_and_close_aborts_a_stream(
             await asyncio.sleep(0.1)
             assert (server.open, server.closed_by_client) == (0, 2)
         assert server.connections == 2
+
+    run(main())
+
+
+def test_an_answer_before_the_whole_request_went_out_does_not_keep_the_connection(
+    run: Run,
+) -> None:
+    """An upstream may answer (say, 413) without reading a large body; the rest of the
+    body must not be taken for the next request on that connection."""
+    closed_by_client: list[bool] = []
+
+    async def early(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(reply(b"too large", status=413))
+        await asyncio.sleep(0.3)  # not reading the body meanwhile
+        try:
+            async with asyncio.timeout(1):
+                while await reader.read(1 << 20):
+                    pass
+            closed_by_client.append(True)
+        except ConnectionError:
+            closed_by_client.append(True)
+        except TimeoutError:
+            closed_by_client.append(False)  # the client kept the connection for more
+        writer.close()
+
+    async def main() -> None:
+        listening = await asyncio.start_server(early, "127.0.0.1", 0)
+        origin = f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}"
+        request = UpstreamRequest("POST", origin + "/x", {}, b"z" * (32 << 20), TIMEOUTS)
+        try:
+            async with pools() as opened:
+                response = await opened.transport(origin).send(request)
+                assert (response.status, await response.read(LIMIT)) == (413, b"too large")
+                response.release()
+                await asyncio.sleep(1.5)
+        finally:
+            listening.close()
+            await listening.wait_closed()
+        assert closed_by_client == [True]
 
     run(main())
 
