@@ -13,9 +13,9 @@ for streams, per upstream chunk (20 text chunks per stream; how many pieces a cl
 depends on how the packets coalesce, so it is printed too).
 
 Clients: `http1`, the gateway's upstream client (app/upstream/transport.py's `Pools` over
-app/upstream/http1.py), and `aiohttp` as the gateway used it until issue 5 (one session per
-origin, the same connector, timeout and header settings, the same response adapter), kept
-here as the yardstick.
+app/upstream/client.py), and `aiohttp` as the gateway used it until issue 5 (one session
+per origin, the same connector, timeout and header settings, the same response adapter
+less its error mapping), kept here as the yardstick.
 """
 
 from __future__ import annotations

@@ -144,10 +144,6 @@ class OriginPool(Generic[C]):
         self._all: set[C] = set()
         self._closed = False
 
-    @property
-    def open_connections(self) -> int:
-        return self._open
-
     def take_idle(self) -> C | None:
         """The most recently returned live connection, if any (no await: the fast path)."""
         idle = self._idle
