@@ -12,6 +12,17 @@ class Caller:
     key_name: str
 
 
+# Copying a constructed hash skips OpenSSL 3's per-call algorithm lookup (EVP_MD_fetch),
+# which is most of what ``hashlib.sha256()`` costs on a short key (0.27 vs 0.54 us here).
+_SHA256 = hashlib.sha256()
+
+
+def _digest(secret: str) -> str:
+    state = _SHA256.copy()
+    state.update(secret.encode())
+    return state.hexdigest()
+
+
 class KeyRing:
     def __init__(self, keys: tuple[KeyConfig, ...]) -> None:
         self._by_digest = {key.sha256: Caller(key.name) for key in keys}
@@ -22,7 +33,7 @@ class KeyRing:
                 "Missing API key: send it as 'Authorization: Bearer <key>', 'x-api-key', "
                 "'x-goog-api-key' or '?key='."
             )
-        caller = self._by_digest.get(hashlib.sha256(secret.encode()).hexdigest())
+        caller = self._by_digest.get(_digest(secret))
         if caller is None:
             raise AuthenticationFailed("Invalid API key.")
         return caller
