@@ -271,9 +271,9 @@ def render(rows: list[dict[str, Any]], requests: int, rounds: int, heading: str 
         "",
         f"`python -m loadtest.inproc --requests {requests} --rounds {rounds}`: the real ASGI app "
         "(BlackSheep + the gateway) called directly, every account's transport a stub answering "
-        "from memory; no Granian, no upstream client, no sockets. CPU per request is `process_time`, "
-        "median of the rounds. Streams: 20 chunks; per extra chunk = (CPU at 100 chunks - CPU at "
-        "20) / 80.",
+        "from memory; no Granian, no upstream client, no sockets. CPU per request is "
+        "`process_time`, median of the rounds. Streams: 20 chunks; per extra chunk = (CPU at "
+        "100 chunks - CPU at 20) / 80.",
         "",
         "| case | CPU us/request | CPU us per extra stream chunk |",
         "|---|---|---|",
