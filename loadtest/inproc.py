@@ -2,7 +2,7 @@
 
     python -m loadtest.inproc [--requests 4000] [--profile CASE] [--output FILE]
 
-The bench measures the whole worker: Granian's ASGI bridge, BlackSheep, our code, aiohttp and
+The bench measures the whole worker: Granian's ASGI bridge, BlackSheep, our code, the upstream client and
 the kernel. This runs the real ASGI application (`app.http.app.create_app` over a `Gateway`
 built from the bench's config) in one process, called directly with ASGI messages, with every
 account's transport replaced by a stub that answers from memory with the fast upstream's canned
