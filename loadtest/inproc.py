@@ -3,13 +3,13 @@
     python -m loadtest.inproc [--requests 4000] [--profile CASE] [--output FILE]
 
 The bench measures the whole worker: Granian's ASGI bridge, BlackSheep, our code, the upstream
-client and the kernel. This runs the real ASGI application (`app.http.app.create_app` over a `Gateway`
-built from the bench's config) in one process, called directly with ASGI messages, with every
-account's transport replaced by a stub that answers from memory with the fast upstream's canned
-replies (loadtest/canned.py). CPU time per request (`time.process_time`) is then the cost of
-BlackSheep plus the gateway's code: routing, auth, parsing, validation, account selection,
-translation, usage reading, the ledger. Streams run at 20 and 100 chunks; the difference per
-extra chunk is the incremental cost of a chunk in our code.
+client and the kernel. This runs the real ASGI application (`app.http.app.create_app` over a
+`Gateway` built from the bench's config) in one process, called directly with ASGI messages,
+with every account's transport replaced by a stub that answers from memory with the fast
+upstream's canned replies (loadtest/canned.py). CPU time per request (`time.process_time`) is
+then the cost of BlackSheep plus the gateway's code: routing, auth, parsing, validation,
+account selection, translation, usage reading, the ledger. Streams run at 20 and 100 chunks;
+the difference per extra chunk is the incremental cost of a chunk in our code.
 
 Cases (side by side in one run, interleaved over `--rounds`, median kept):
 - `passthrough`, `anthropic-to-openai`, `openai-to-anthropic`: the bench's short requests;
