@@ -16,7 +16,6 @@ from app.http.handlers import Handlers
 from app.services.gateway import Gateway
 
 CONFIG_ENV = "SWITCHYARD_CONFIG"
-GC_THRESHOLD = 10_000
 
 
 def create_app(gateway: Gateway) -> Application:
@@ -31,11 +30,6 @@ def create_app(gateway: Gateway) -> Application:
         # request path triggers only walk what requests allocate.
         gc.collect()
         gc.freeze()
-        # A request allocates a few hundred tracked objects, so the default first
-        # generation (700) is collected every few requests: 5% of the worker's time at
-        # 16 concurrent and 11% at 64 (py-spy --native). At 10,000 it falls to ~2.5%,
-        # for a few MB more RSS; the older generations keep their ratios.
-        gc.set_threshold(GC_THRESHOLD, 10, 10)
 
     async def stop(_: Application) -> None:
         await gateway.stop()
