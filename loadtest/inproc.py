@@ -33,10 +33,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvloop
 
-from loadtest import canned, payloads, scenarios, stack
+from loadtest import canned, payloads, scenarios, stack, upstream
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -127,26 +128,36 @@ class StubResponse:
 
 
 class StubTransport:
-    """Answers every request of one account's protocol with the canned reply, at once."""
+    """Answers every request at once with the fast upstream's canned reply for its path
+    and body (loadtest/upstream.py decides the shape, as it does over sockets).
 
-    def __init__(self, protocol: str, chunks: int) -> None:
-        self._protocol = protocol
+    A reply is worked out once per (URL, body length, chunks): the harness sends the same
+    few bodies over and over, and scanning a 45 kB body here must not count as the
+    gateway's cost."""
+
+    def __init__(self, chunks: int) -> None:
         self.chunks = chunks
+        self._replies: dict[tuple[str, int, int], tuple[str, bytes, list[bytes]]] = {}
 
     async def send(self, request: Any) -> StubResponse:
+        key = (request.url, len(request.body), self.chunks)
+        reply = self._replies.get(key)
+        if reply is None:
+            reply = self._replies[key] = self._reply(request)
+        return StubResponse(*reply)
+
+    def _reply(self, request: Any) -> tuple[str, bytes, list[bytes]]:
+        url = urlsplit(request.url)
+        route = upstream.classify(url.path.encode())
+        if route is None:
+            raise ValueError(f"the fake upstream has no route for {url.path}")
+        kind, path_model = route
+        shape = upstream.reply_shape(kind, path_model, request.body, url.query.encode())
         words = canned.pieces(self.chunks)
-        stream = b'"stream":true' in request.body
-        if self._protocol == "anthropic":
-            if stream:
-                segments = canned.messages_stream(stack.ANTHROPIC_MODEL, words, True)
-                return StubResponse("text/event-stream", b"", [b"".join(s) for s in segments])
-            return StubResponse(
-                "application/json", canned.messages_body(stack.ANTHROPIC_MODEL, words), []
-            )
-        if stream:
-            segments = canned.chat_stream(stack.OPENAI_MODEL, words, True)
-            return StubResponse("text/event-stream", b"", [b"".join(s) for s in segments])
-        return StubResponse("application/json", canned.chat_body(stack.OPENAI_MODEL, words), [])
+        if not shape.streamed:
+            return "application/json", upstream.nonstream_body(kind, shape.model, words), []
+        segments = upstream.stream_segments(kind, shape.model, words, shape.flag)
+        return "text/event-stream" if shape.sse else "application/json", b"", segments
 
 
 class Harness:
@@ -165,7 +176,7 @@ class Harness:
             self.gateway = Gateway(load_config(str(path), os.environ))
         self.transports = []
         for account in self.gateway.accounts:
-            transport = StubTransport(account.config.name, chunks)
+            transport = StubTransport(chunks)
             account.transport = transport
             self.transports.append(transport)
         self.app = create_app(self.gateway)

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from loadtest.report import Point, _table, latency_table, stream_table
+from loadtest.report import Point, _table, find_point, latency_table, stream_table
 
 OURS = "passthrough"
 PEER = "litellm"
@@ -50,15 +50,6 @@ def ratio(ours: float, peer: float) -> float | None:
     return ours / peer
 
 
-def _find(
-    points: Iterable[Point], workers: int, target: str, kind: str, level: float
-) -> Point | None:
-    for p in points:
-        if (p.workers, p.target, p.kind, p.level) == (workers, target, kind, level):
-            return p
-    return None
-
-
 def served_cpu_us(point: Point) -> float:
     """Server CPU per request served: CPU until the server settled after the point, over the
     requests that reached the upstream (answered, or abandoned by the generator at the end
@@ -87,7 +78,7 @@ def compare(points: list[Point], workers: int) -> list[Versus]:
     for kind in ("closed", "stream"):
         levels = sorted({p.level for p in points if p.workers == workers and p.kind == kind})
         for level in levels:
-            trio = [_find(points, workers, t, kind, level) for t in (OURS, PEER, DIRECT)]
+            trio = [find_point(points, workers, t, kind, level) for t in (OURS, PEER, DIRECT)]
             ours, peer, direct = trio
             if ours is None or peer is None or direct is None:
                 continue

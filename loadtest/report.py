@@ -55,6 +55,16 @@ class Point:
         return self.cpu_s / self.ok * 1e6 if self.ok else 0.0
 
 
+def find_point(
+    points: Iterable[Point], workers: int, target: str, kind: str, level: float
+) -> Point | None:
+    """The first point of `target` measured with `workers` workers at this kind and level."""
+    for p in points:
+        if (p.workers, p.target, p.kind, p.level) == (workers, target, kind, level):
+            return p
+    return None
+
+
 def chunk_slope(low: Point, high: Point | None) -> float | None:
     """CPU per extra chunk: the same stream at two chunk counts, so per-request setup cancels."""
     if high is None or high.chunks == low.chunks or not (low.ok and high.ok):

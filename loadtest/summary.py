@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from loadtest.baseline import comparison
-from loadtest.report import Point, chunk_slope, latency_table, stream_table
+from loadtest.report import Point, chunk_slope, find_point, latency_table, stream_table
 from loadtest.scenarios import TARGETS
 
 if TYPE_CHECKING:
@@ -15,13 +15,6 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).resolve().parent
 TRANSLATED = ("anthropic-to-openai", "openai-to-anthropic")
-
-
-def _get(points: list[Point], workers: int, target: str, kind: str, level: float) -> Point | None:
-    for p in points:
-        if (p.workers, p.target, p.kind, p.level) == (workers, target, kind, level):
-            return p
-    return None
 
 
 def _check(value: float | None, limit: float, at_most: bool, unit: str) -> list[str]:
@@ -37,7 +30,7 @@ def target_rows(points: list[Point], workers: int, settings: Settings) -> list[l
     rows: list[list[str]] = []
 
     def closed(target: str, level: float) -> Point | None:
-        return _get(points, workers, target, "closed", level)
+        return find_point(points, workers, target, "closed", level)
 
     direct1, pass1 = closed("direct", 1), closed("passthrough", 1)
     added = pass1.result["p50_ms"] - direct1.result["p50_ms"] if pass1 and direct1 else None
@@ -64,9 +57,9 @@ def target_rows(points: list[Point], workers: int, settings: Settings) -> list[l
                 ]
             )
     level = settings.stream_concurrency
-    direct = _get(points, workers, "direct", "stream", level)
+    direct = find_point(points, workers, "direct", "stream", level)
     for name in ("passthrough", *TRANSLATED):
-        p = _get(points, workers, name, "stream", level)
+        p = find_point(points, workers, name, "stream", level)
         ratio = p.result["rps"] / direct.result["rps"] if p and direct else None
         ttfb = p.result["ttfb_p50_ms"] - direct.result["ttfb_p50_ms"] if p and direct else None
         chunk = p.cpu_us_per_request / p.chunks if p and p.chunks else None

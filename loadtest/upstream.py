@@ -202,7 +202,33 @@ def http_chunk(data: bytes) -> bytes:
     return b"%x\r\n%s\r\n" % (len(data), data) if data else b""
 
 
-def _nonstream_body(kind: Kind, model: str, words: list[str]) -> bytes:
+@dataclass(frozen=True, slots=True)
+class ReplyShape:
+    """What a provider request asks for, read from its path, body and query."""
+
+    model: str
+    streamed: bool
+    flag: bool  # the stream builders' flag: Gemini's SSE framing, else include_usage
+    sse: bool
+
+
+def reply_shape(kind: Kind, path_model: str | None, body: bytes, query: bytes) -> ReplyShape:
+    found = _MODEL.search(body)
+    model = path_model or (found.group(1).decode() if found else "unknown-model")
+    streamed = kind is Kind.STREAM_GENERATE or (
+        kind in _STREAM_BUILDERS and _STREAM.search(body) is not None
+    )
+    sse = kind is not Kind.STREAM_GENERATE or b"alt=sse" in query
+    flag = sse if kind is Kind.STREAM_GENERATE else bool(_INCLUDE_USAGE.search(body))
+    return ReplyShape(model, streamed, flag, sse)
+
+
+def stream_segments(kind: Kind, model: str, words: list[str], flag: bool) -> list[bytes]:
+    """The stream's bytes, one item per write (see loadtest/canned.py)."""
+    return [b"".join(segment) for segment in _STREAM_BUILDERS[kind](model, words, flag)]
+
+
+def nonstream_body(kind: Kind, model: str, words: list[str]) -> bytes:
     match kind:
         case Kind.CHAT:
             return canned.chat_body(model, words)
@@ -424,18 +450,13 @@ class Connection(asyncio.Protocol):
         kind, path_model = route
         if fault is not None and fault.mode == "status":
             return self._fail(kind, fault)
-        found = _MODEL.search(request.body)
-        model = path_model or (found.group(1).decode() if found else "unknown-model")
-        streamed = kind is Kind.STREAM_GENERATE or (
-            kind in _STREAM_BUILDERS and _STREAM.search(request.body) is not None
-        )
-        if not streamed:
+        shape = reply_shape(kind, path_model, request.body, request.query)
+        model, flag, sse = shape.model, shape.flag, shape.sse
+        if not shape.streamed:
             key = (kind, model)
             reply = self.upstream.cached(key, lambda: self._nonstream(kind, model))
             self._write(reply)
             return self._finish()
-        sse = kind is not Kind.STREAM_GENERATE or b"alt=sse" in request.query
-        flag = sse if kind is Kind.STREAM_GENERATE else bool(_INCLUDE_USAGE.search(request.body))
         if fault is not None and fault.mode == "stream_error":
             return self._stream_error(kind, sse)
         key = (kind, model, flag, True)
@@ -445,12 +466,11 @@ class Connection(asyncio.Protocol):
         self._next_later()
 
     def _nonstream(self, kind: Kind, model: str) -> bytes:
-        body = _nonstream_body(kind, model, canned.pieces(self.upstream.chunks))
+        body = nonstream_body(kind, model, canned.pieces(self.upstream.chunks))
         return response_bytes(200, canned.JSON_TYPE, body)
 
     def _stream(self, kind: Kind, model: str, flag: bool, sse: bool) -> list[bytes]:
-        words = canned.pieces(self.upstream.chunks)
-        segments = [b"".join(s) for s in _STREAM_BUILDERS[kind](model, words, flag)]
+        segments = stream_segments(kind, model, canned.pieces(self.upstream.chunks), flag)
         chunks = [http_chunk(s) for s in segments]
         chunks[0] = stream_head(canned.SSE_TYPE if sse else canned.JSON_TYPE) + chunks[0]
         chunks[-1] += b"0\r\n\r\n"
