@@ -63,22 +63,20 @@ class Pools:
 
     def __init__(self, *, connections_per_origin: int, tls: ssl.SSLContext | None = None) -> None:
         self._client = client.Client(connections_per_origin=connections_per_origin, tls=tls)
-        self._origins: dict[str, None] = {}
+        self._transport = PooledTransport(self._client)
 
     def open(self, origins: Iterable[str]) -> None:
-        """Name the origins in use; connections are opened on first use."""
-        self._origins.update(dict.fromkeys(origins))
+        """Set up each origin's pool (in the running loop); connections open on first use.
+        An origin first seen later gets its pool on its first request."""
+        for origin in origins:
+            self._client.pool(origin)
 
     async def close(self) -> None:
         await self._client.close()
 
     def transport(self, origin: str) -> "PooledTransport":
-        self._origins.setdefault(origin)
-        return PooledTransport(self._client)
-
-    @property
-    def origins(self) -> list[str]:
-        return list(self._origins)
+        """The transport for ``origin``: one shared by all, as each request names its URL."""
+        return self._transport
 
 
 class PooledTransport:
