@@ -24,7 +24,7 @@ from app.core.errors import (
     NotFound,
     RequestTooLarge,
 )
-from app.http.disconnect import DisconnectWatch
+from app.http.disconnect import Watches
 from app.http.respond import error_response, json_response, reply_response
 from app.http.routes import PROTOCOL, Endpoint, RouteMatch, error_shape_for_path, match_route
 from app.protocols.anthropic.schema import COUNT_TOKENS_REQUEST, MESSAGES_REQUEST
@@ -63,6 +63,7 @@ class Handlers:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self._request_ids = RequestIds()
+        self._watches = Watches()
         self._max_body = gateway.config.server.max_body_bytes
         self._by_endpoint: dict[Endpoint, Handler] = {
             **{endpoint: self.relay for endpoint in _VALIDATORS},
@@ -97,7 +98,7 @@ class Handlers:
         body = await read_body(request, self._max_body)
         document, envelope = parse_body(_VALIDATORS[route.endpoint], body)
         call = _call(protocol, route, request, envelope, body, document, caller, request_id)
-        watch = DisconnectWatch(_asgi_content(request).receive)
+        watch = self._watches.watch(_asgi_content(request).receive)
         try:
             reply = await self.gateway.relay.handle(call)
         except asyncio.CancelledError:
