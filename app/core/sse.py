@@ -50,7 +50,7 @@ def split_events(data: bytes) -> list[bytes]:
     """Events of ``data`` with ``\\n`` line ends and no blank lines (``\\r\\n``/``\\r`` folded)."""
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    return [event.strip(b"\n") for event in data.split(b"\n\n") if event.strip(b"\n")]
+    return [event for part in data.split(b"\n\n") if (event := part.strip(b"\n"))]
 
 
 def event_name(event: bytes) -> bytes:
@@ -62,6 +62,10 @@ def event_name(event: bytes) -> bytes:
 
 def event_data(event: bytes) -> bytes:
     """The event's data lines joined with newlines; comments are skipped."""
+    at = event.find(b"data:")
+    if (at == 0 or event[at - 1 : at] == b"\n") and event.find(b"\n", at) == -1:
+        # The common case: one data line, the event's last (after `event:`, say).
+        return event[at + 6 :] if event[at + 5 : at + 6] == b" " else event[at + 5 :]
     lines = [_field_value(line[5:]) for line in event.split(b"\n") if line.startswith(b"data:")]
     return lines[0] if len(lines) == 1 else b"\n".join(lines)
 

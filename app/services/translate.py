@@ -362,21 +362,25 @@ def _stream_type(job: "Job") -> str:
     return "text/event-stream"
 
 
+_NOTED = (StreamStart, UsageReport, StreamError, StreamEnd)
+
+
 def _encode(
     events: list[StreamEvent], encoder: StreamEncoder, public_model: str, state: _StreamState
 ) -> bytes:
     frames = []
     for event in events:
-        if isinstance(event, StreamStart):
-            event.model = public_model
-        elif isinstance(event, UsageReport):
-            state.usage = event.usage
-        elif isinstance(event, StreamError):
-            state.outcome, state.error, state.ended = "upstream_error", event.message, True
-        elif isinstance(event, StreamEnd):
-            state.ended = True
+        if isinstance(event, _NOTED):  # one check for the deltas, most events
+            if isinstance(event, StreamStart):
+                event.model = public_model
+            elif isinstance(event, UsageReport):
+                state.usage = event.usage
+            elif isinstance(event, StreamError):
+                state.outcome, state.error, state.ended = "upstream_error", event.message, True
+            else:
+                state.ended = True
         frames.append(encoder.encode(event))
-    return b"".join(frames)
+    return frames[0] if len(frames) == 1 else b"".join(frames)
 
 
 def upstream_failure(status: int, body: bytes, retry_after: str | None) -> GatewayError:

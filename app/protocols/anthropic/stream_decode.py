@@ -123,6 +123,8 @@ class StreamDecoder:
             message = "unreadable upstream stream event"
             return self._fail(StreamError(502, ErrorKind.UPSTREAM_UNAVAILABLE.value, message))
         kind = payload.get("type") or event_name(raw).decode("utf-8", "replace")
+        if kind == "content_block_delta":  # most events
+            return self._block_delta(payload.get("delta") or {})
         if kind == "error":
             return self._fail(_error(payload.get("error")))
         if kind == "message_start":
@@ -134,8 +136,6 @@ class StreamDecoder:
             return self._stop()
         if kind == "content_block_start":
             return self._block_start(payload.get("content_block") or {})
-        if kind == "content_block_delta":
-            return self._block_delta(payload.get("delta") or {})
         if kind == "content_block_stop":
             return self._block_stop()
         return []  # ping, and event types newer than this decoder (4.8: ignore them)

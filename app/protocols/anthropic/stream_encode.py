@@ -121,16 +121,16 @@ class MessagesStreamEncoder:
     def encode(self, event: StreamEvent) -> bytes:
         if self._ended:
             return b""
-        match event:
-            case StreamStart():
-                return self._message_start(event)
-            case PartStart():
-                return self._close() + self._open(event)
+        match event:  # deltas first: most events are
             case TextDelta():
                 return self._content(PartKind.TEXT, "text", event.text)
             case ReasoningDelta():
                 text = event.text if self._include_thinking else ""
                 return self._content(PartKind.REASONING, "thinking", text)
+            case StreamStart():
+                return self._message_start(event)
+            case PartStart():
+                return self._close() + self._open(event)
             case SignatureDelta():
                 if self._part is not None and self._part.kind is not PartKind.TEXT:
                     self._part.signature = event.signature
@@ -187,8 +187,9 @@ class MessagesStreamEncoder:
         if self._part.block is None:
             self._part.block = self._blocks
             out += self._block_start({"type": field_name, field_name: ""} | _SIGNATURE[kind])
-        delta = {"type": f"{field_name}_delta", field_name: text}
-        return out + self._block_delta(delta)
+        # The frame _block_delta would build, from templates: one dumps of the text.
+        head, tail = _DELTA_FRAME[kind]
+        return out + head + str(self._blocks - 1).encode() + tail + json.dumps(text) + b"}}\n\n"
 
     def _close(self) -> bytes:
         part, self._part = self._part, None
@@ -260,6 +261,14 @@ class MessagesStreamEncoder:
         return out + _frame("message_delta", payload)
 
 
+# content_block_delta frames of text and thinking, around the index and the JSON string.
+_DELTA_FRAME: dict[PartKind, tuple[bytes, bytes]] = {
+    kind: (
+        b'event: content_block_delta\ndata: {"type":"content_block_delta","index":',
+        b',"delta":{"type":"%s_delta","%s":' % (name, name),
+    )
+    for kind, name in ((PartKind.TEXT, b"text"), (PartKind.REASONING, b"thinking"))
+}
 # What a block of each kind starts with besides its (empty) text.
 _SIGNATURE: dict[PartKind, dict[str, str]] = {
     PartKind.TEXT: {},

@@ -152,11 +152,13 @@ class StreamDecoder:
         return [StreamStart(reply_id(payload), text_field(payload, "model"), created(payload))]
 
     def _delta(self, delta: dict[str, Any]) -> list[StreamEvent]:
+        content = delta.get("content")
+        if len(delta) == 1 and content.__class__ is str:  # text alone: most chunks
+            return self._text(PartKind.TEXT, content) if content else []
         events: list[StreamEvent] = []
         reasoning = reasoning_text(delta)
         if reasoning:
             events += self._text(PartKind.REASONING, reasoning)
-        content = delta.get("content")
         if isinstance(content, str) and content:
             events += self._text(PartKind.TEXT, content)
         refusal = delta.get("refusal")

@@ -64,11 +64,12 @@ class _Call:
 class ChatStreamEncoder:
     """Per-request encoder: feed it canonical events, get ``data:`` chunks back."""
 
-    __slots__ = ("_called", "_calls", "_done", "_include_usage", "_kinds", "_prefix")
+    __slots__ = ("_called", "_calls", "_done", "_head", "_include_usage", "_kinds", "_prefix")
 
     def __init__(self, *, include_usage: bool) -> None:
         self._include_usage = include_usage
         self._prefix: dict[str, Any] = {}
+        self._head = _delta_head(self._prefix)
         self._kinds: dict[int, PartKind] = {}
         self._calls: dict[int, _Call] = {}
         self._called = 0
@@ -77,7 +78,9 @@ class ChatStreamEncoder:
     def encode(self, event: StreamEvent) -> bytes:
         if self._done:
             return b""
-        match event:
+        match event:  # deltas first: most events are
+            case TextDelta() | ReasoningDelta():
+                return self._text(event)
             case StreamStart():
                 self._prefix = {
                     "id": event.id,
@@ -85,11 +88,10 @@ class ChatStreamEncoder:
                     "created": event.created,
                     "model": event.model,
                 }
+                self._head = _delta_head(self._prefix)
                 return self._chunk({"role": "assistant", "content": ""})
             case PartStart():
                 return self._start(event)
-            case TextDelta() | ReasoningDelta():
-                return self._text(event)
             case ToolArgsDelta():
                 return self._arguments(event)
             case SignatureDelta():
@@ -127,10 +129,13 @@ class ChatStreamEncoder:
         if not event.text:
             return b""
         if isinstance(event, ReasoningDelta):
-            return self._chunk({"reasoning_content": event.text})
-        if self._kinds.get(event.index) is PartKind.REFUSAL:
-            return self._chunk({"refusal": event.text})
-        return self._chunk({"content": event.text})
+            field = b'"reasoning_content":'
+        elif self._kinds.get(event.index) is PartKind.REFUSAL:
+            field = b'"refusal":'
+        else:
+            field = b'"content":'
+        # What _chunk({field: text}) builds, from a template: one dumps of the text.
+        return self._head + field + json.dumps(event.text) + _DELTA_TAIL
 
     def _arguments(self, event: ToolArgsDelta) -> bytes:
         call = self._calls.get(event.index)
@@ -172,6 +177,15 @@ class ChatStreamEncoder:
     def _chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
         return _data({**self._prefix, "choices": [choice]})
+
+
+_DELTA_TAIL = b'},"logprobs":null,"finish_reason":null}]}\n\n'
+
+
+def _delta_head(prefix: dict[str, Any]) -> bytes:
+    """A chunk's bytes up to the inside of its only choice's delta."""
+    opening = json.dumps(prefix)[:-1] + b"," if prefix else b"{"
+    return b"data: " + opening + b'"choices":[{"index":0,"delta":{'
 
 
 def _error(event: StreamError) -> dict[str, Any]:

@@ -7,7 +7,16 @@ import pytest
 
 from app.canonical.content import TextPart
 from app.canonical.protocol import WireProtocol
-from app.canonical.response import FinishReason, Response, response_events
+from app.canonical.response import (
+    FinishReason,
+    PartKind,
+    PartStart,
+    ReasoningDelta,
+    Response,
+    StreamStart,
+    TextDelta,
+    response_events,
+)
 from app.canonical.usage import Usage
 from app.core.sse import event_data, split_events
 from app.protocols.anthropic.encode import MessagesStreamEncoder
@@ -138,3 +147,77 @@ def test_anthropic_stream_block_indices_follow_emission_order() -> None:
     assert events[-1]["type"] == "message_stop"
     delta = next(e for e in events if e["type"] == "message_delta")
     assert delta["delta"]["stop_reason"] == "max_tokens"
+
+
+def test_anthropic_text_and_thinking_deltas_are_exact_json_whatever_the_text() -> None:
+    awkward = 'quote " backslash \\ newline \n tab \t nul \x00 é 漢 🚀 </script>'
+    encoder = MessagesStreamEncoder()
+    frames = encoder.encode(StreamStart("m1", "model", 1))
+    frames += encoder.encode(PartStart(0, PartKind.REASONING))
+    frames += encoder.encode(ReasoningDelta(0, awkward))
+    frames += encoder.encode(PartStart(1))
+    frames += encoder.encode(TextDelta(1, awkward))
+    frames += encoder.encode(TextDelta(1, "more"))
+    deltas = [
+        (event.split(b"\n", 1)[0], json.loads(event_data(event)))
+        for event in split_events(frames)
+        if b"content_block_delta" in event.split(b"\n", 1)[0]
+    ]
+    assert deltas == [
+        (
+            b"event: content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "thinking_delta", "thinking": awkward},
+            },
+        ),
+        (
+            b"event: content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 1,
+                "delta": {"type": "text_delta", "text": awkward},
+            },
+        ),
+        (
+            b"event: content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 1,
+                "delta": {"type": "text_delta", "text": "more"},
+            },
+        ),
+    ]
+
+
+def test_chat_text_chunks_are_exact_json_whatever_the_text() -> None:
+    awkward = 'quote " backslash \\ newline \n nul \x00 é 漢 🚀'
+    encoder = ChatStreamEncoder(include_usage=False)
+    # A delta before any start still makes a whole chunk (no id prefix yet).
+    early = json.loads(event_data(encoder.encode(TextDelta(0, "early"))))
+    frames = encoder.encode(StreamStart("c1", "model", 7))
+    frames += encoder.encode(PartStart(0, PartKind.REASONING))
+    frames += encoder.encode(ReasoningDelta(0, awkward))
+    frames += encoder.encode(PartStart(1, PartKind.REFUSAL))
+    frames += encoder.encode(TextDelta(1, awkward))
+    frames += encoder.encode(PartStart(2))
+    frames += encoder.encode(TextDelta(2, awkward))
+    chunks = [json.loads(event_data(event)) for event in split_events(frames)]
+    prefix = {"id": "c1", "object": "chat.completion.chunk", "created": 7, "model": "model"}
+
+    def chunk(delta: dict[str, str]) -> dict[str, Any]:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}
+        return {**prefix, "choices": [choice]}
+
+    assert early == {
+        "choices": [
+            {"index": 0, "delta": {"content": "early"}, "logprobs": None, "finish_reason": None}
+        ]
+    }
+    assert chunks == [
+        chunk({"role": "assistant", "content": ""}),
+        chunk({"reasoning_content": awkward}),
+        chunk({"refusal": awkward}),
+        chunk({"content": awkward}),
+    ]
