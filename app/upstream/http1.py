@@ -163,7 +163,9 @@ class Response:
         self._conn: Connection | None = connection
         self._target = target
         self._loop = loop
-        self._parser = httptools.HttpResponseParser(self)
+        # The parser holds bound methods of this response: a cycle, broken when the
+        # exchange ends (_drop_parser) so that refcounting frees both, not the collector.
+        self._parser: httptools.HttpResponseParser | None = httptools.HttpResponseParser(self)
         self.status = 0
         self._raw: list[tuple[bytes, bytes]] = []
         self._headers: ResponseHeaders | None = None
@@ -282,6 +284,7 @@ class Response:
     def close(self) -> None:
         """Abort: drop the connection, stopping whatever the upstream still sends."""
         self._stop_timer()
+        self._parser = None
         if self._failure is None and not self._complete:
             self._failure = _CLOSED
         conn, self._conn = self._conn, None
@@ -320,6 +323,7 @@ class Response:
         if conn is None:
             return
         self._stop_timer()
+        self._parser = None
         conn.response = None
         if self._keep_alive and self._complete and conn.flushed():
             if self._paused:
@@ -340,8 +344,12 @@ class Response:
 
     def feed(self, data: bytes) -> None:
         self._received = True
+        parser = self._parser
+        if parser is None:  # the exchange is over: nothing more may come on it
+            self._keep_alive = False
+            return
         try:
-            self._parser.feed_data(data)
+            parser.feed_data(data)
         except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
             if self._complete:  # bytes after the message: the connection cannot be reused
                 self._keep_alive = False
@@ -386,6 +394,7 @@ class Response:
             self._encoding = None if encoding in (b"", b"identity") else encoding
 
     def on_headers_complete(self) -> None:
+        assert self._parser is not None  # called back from inside its feed_data
         status = self._parser.get_status_code()
         if status < 200:  # 100 Continue and the like: the real response follows
             return
@@ -405,6 +414,7 @@ class Response:
             self._length, self._framed, self._encoding = None, False, None
             return
         self._complete = True
+        assert self._parser is not None  # called back from inside its feed_data
         self._keep_alive = self._parser.should_keep_alive() and not self._target.head_request
         self._stop_timer()
 
@@ -450,6 +460,7 @@ class Response:
             return
         self._failure = failure
         self._stop_timer()
+        self._parser = None
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.abort()
