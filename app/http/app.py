@@ -16,6 +16,11 @@ from app.http.handlers import Handlers
 from app.services.gateway import Gateway
 
 CONFIG_ENV = "SWITCHYARD_CONFIG"
+# Requests leave no cyclic garbage (the upstream client breaks its one cycle), so the
+# collector only ever walks the objects of requests in flight, to free nothing. At the
+# default 700 net allocations it ran ~250 times a second at 64 concurrent requests
+# (6% of the worker); at 7,000 it runs ~2 times a second, p99 no worse (issue 5, History).
+GC_YOUNG_THRESHOLD = 7000
 
 
 def create_app(gateway: Gateway) -> Application:
@@ -30,6 +35,7 @@ def create_app(gateway: Gateway) -> Application:
         # request path triggers only walk what requests allocate.
         gc.collect()
         gc.freeze()
+        gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
     async def stop(_: Application) -> None:
         await gateway.stop()
