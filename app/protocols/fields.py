@@ -32,6 +32,8 @@ class FieldReader:
         raise self.wrong(param, "a string")
 
     def required_str(self, value: Any, param: str) -> str:
+        if isinstance(value, str):
+            return value
         found = self.optional_str(value, param)
         if found is None:
             raise self.missing(param)
@@ -47,6 +49,8 @@ class FieldReader:
         return self.optional_dict(value, param) or {}
 
     def required_dict(self, value: Any, param: str) -> dict[str, Any]:
+        if isinstance(value, dict):
+            return value
         found = self.optional_dict(value, param)
         if found is None:
             raise self.missing(param)
