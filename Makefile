@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-unit test-e2e check format lock clean bench bench-quick bench-compare bench-peers profile wrk chaos
+.PHONY: help run test test-unit test-e2e check format lock clean bench bench-quick bench-compare bench-peers profile instructions wrk chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ bench-peers: $(VENV)/.bench wrk $(PEERS_VENV)/.litellm-$(LITELLM_VERSION) ## Swi
 
 profile: $(VENV)/.bench ## py-spy profiles of the gateway worker under load, in loadtest/profiles/
 	$(BIN)/python -m loadtest.bench --profile $(ARGS)
+
+instructions: $(VENV)/.bench ## instructions per request of the gateway's code, valgrind (~5 min; ARGS="--baseline HEAD~1")
+	$(BIN)/python -m loadtest.instructions $(ARGS)
 
 chaos: $(VENV)/.runtime ## accounts fail and recover under steady load (~70 s), writes loadtest/results/chaos.md (ARGS="--rate 150")
 	$(BIN)/python -m loadtest.chaos $(ARGS)
