@@ -203,7 +203,7 @@ async def run(origins: dict[str, str], seconds: float, rounds: int) -> list[Poin
                 url = f"{origin}/v1/chat/completions"
                 clients: dict[str, Sender] = {
                     "aiohttp": former.send,
-                    "http1": pools.transport(origin).send,
+                    "http1": pools.transport.send,
                 }
                 for name, send in clients.items():
                     points.append(await measure(name, send, url, scenario, seconds))

@@ -45,7 +45,7 @@ def create_app(upstream: str) -> Application:
     """The relay over the gateway's own upstream client."""
     application = Application(router=Router(), show_error_details=False)
     pools = Pools(connections_per_origin=2048)
-    transport = pools.transport(upstream)
+    transport = pools.transport
 
     async def stop(_: Application) -> None:
         await pools.close()

@@ -31,9 +31,9 @@ class DisconnectWatch:
     and cancel (``ensure_future`` wraps a plain coroutine from another server in
     a task, so this works there too)."""
 
-    __slots__ = ("_pending", "_receive", "_task", "_watches", "fired", "started_at")
+    __slots__ = ("_pending", "_receive", "_task", "_watches", "began", "fired")
 
-    def __init__(self, receive: Receive, watches: "Watches | None" = None) -> None:
+    def __init__(self, receive: Receive, watches: "Watches", began: float) -> None:
         self.fired = False
         task = asyncio.current_task()
         assert task is not None
@@ -41,9 +41,7 @@ class DisconnectWatch:
         self._receive = receive
         self._watches = watches
         self._pending: asyncio.Future[dict[str, Any]] | None = None
-        self.started_at = 0.0
-        if watches is None:
-            self.start()
+        self.began = began  # loop time the request began; the watch starts `delay` after
 
     def start(self) -> None:
         """Listen for the disconnect from now on."""
@@ -71,8 +69,7 @@ class DisconnectWatch:
         return self.fired
 
     def stop(self) -> None:
-        if self._watches is not None:
-            self._watches.forget(self)
+        self._watches.forget(self)
         pending, self._pending = self._pending, None
         if pending is not None:
             pending.cancel()
@@ -106,9 +103,8 @@ class Watches:
         self._sweep_handle: asyncio.TimerHandle | None = None
 
     def watch(self, receive: Receive) -> DisconnectWatch:
-        watch = DisconnectWatch(receive, self)
         loop = asyncio.get_running_loop()
-        watch.started_at = loop.time()
+        watch = DisconnectWatch(receive, self, loop.time())
         self._waiting[watch] = None
         if self._sweep_handle is None:
             self._sweep_handle = loop.call_later(self._delay, self._sweep)
@@ -125,7 +121,7 @@ class Watches:
         due = loop.time() - self._delay
         ready = []
         for watch in self._waiting:
-            if watch.started_at > due:
+            if watch.began > due:
                 break
             ready.append(watch)
         for watch in ready:

@@ -26,7 +26,7 @@ from app.upstream.breaker import BreakerSettings
 from app.upstream.demo import DemoTransport
 from app.upstream.pool import Pool
 from app.upstream.registry import Registry
-from app.upstream.transport import MediaFetcher, Pools, Transport, origin_of
+from app.upstream.transport import MediaFetcher, Pools, Transport
 
 MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 RELOAD_SECONDS = 1.0
@@ -119,11 +119,9 @@ class Gateway:
                 self.reload()
 
     def _account(self, account: AccountConfig) -> Account:
-        transport: Transport
-        if account.type is ProviderType.DEMO:
-            transport = self._demo
-        else:
-            transport = self.pools.transport(origin_of(account.base_url))
+        transport: Transport = (
+            self._demo if account.type is ProviderType.DEMO else self.pools.transport
+        )
         return Account(account, transport, account.timeouts, auth_headers(account))
 
 

@@ -74,8 +74,9 @@ class Pools:
     async def close(self) -> None:
         await self._client.close()
 
-    def transport(self, origin: str) -> "PooledTransport":
-        """The transport for ``origin``: one shared by all, as each request names its URL."""
+    @property
+    def transport(self) -> "PooledTransport":
+        """One transport for every origin: each request names its URL."""
         return self._transport
 
 

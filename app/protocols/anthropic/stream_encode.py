@@ -188,8 +188,8 @@ class MessagesStreamEncoder:
             self._part.block = self._blocks
             out += self._block_start({"type": field_name, field_name: ""} | _SIGNATURE[kind])
         # The frame _block_delta would build, from templates: one dumps of the text.
-        head, tail = _DELTA_FRAME[kind]
-        return out + head + str(self._blocks - 1).encode() + tail + json.dumps(text) + b"}}\n\n"
+        index = str(self._blocks - 1).encode()
+        return out + _DELTA_HEAD + index + _DELTA_FIELD[kind] + json.dumps(text) + b"}}\n\n"
 
     def _close(self) -> bytes:
         part, self._part = self._part, None
@@ -261,13 +261,11 @@ class MessagesStreamEncoder:
         return out + _frame("message_delta", payload)
 
 
-# content_block_delta frames of text and thinking, around the index and the JSON string.
-_DELTA_FRAME: dict[PartKind, tuple[bytes, bytes]] = {
-    kind: (
-        b'event: content_block_delta\ndata: {"type":"content_block_delta","index":',
-        b',"delta":{"type":"%s_delta","%s":' % (name, name),
-    )
-    for kind, name in ((PartKind.TEXT, b"text"), (PartKind.REASONING, b"thinking"))
+# A content_block_delta frame of text or thinking: head, index, field, JSON string, "}}".
+_DELTA_HEAD = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
+_DELTA_FIELD = {
+    PartKind.TEXT: b',"delta":{"type":"text_delta","text":',
+    PartKind.REASONING: b',"delta":{"type":"thinking_delta","thinking":',
 }
 # What a block of each kind starts with besides its (empty) text.
 _SIGNATURE: dict[PartKind, dict[str, str]] = {

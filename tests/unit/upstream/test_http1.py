@@ -58,7 +58,7 @@ def post(
 
 async def send(opened: Pools, server: Server, **kwargs: Any) -> UpstreamResponse:
     async with asyncio.timeout(BOUND):
-        return await opened.transport(server.origin).send(post(server, **kwargs))
+        return await opened.transport.send(post(server, **kwargs))
 
 
 async def fetch(opened: Pools, server: Server, **kwargs: Any) -> bytes:
@@ -394,7 +394,7 @@ def test_an_answer_before_the_whole_request_went_out_does_not_keep_the_connectio
         request = UpstreamRequest("POST", origin + "/x", {}, b"z" * (32 << 20), TIMEOUTS)
         try:
             async with pools() as opened:
-                response = await opened.transport(origin).send(request)
+                response = await opened.transport.send(request)
                 assert (response.status, await response.read(LIMIT)) == (413, b"too large")
                 response.release()
                 await asyncio.sleep(1.5)
@@ -706,7 +706,7 @@ def test_a_connection_that_never_completes_its_handshake_is_a_connect_timeout(
                 with pytest.raises(
                     UpstreamTimeout, match=f"timed out connecting to upstream {origin}"
                 ):
-                    await opened.transport(origin).send(request)
+                    await opened.transport.send(request)
                 assert time.monotonic() - started < 1.5
         finally:
             done.set()
@@ -729,7 +729,7 @@ def test_a_refused_connection_is_could_not_connect(run: Run) -> None:
             with pytest.raises(
                 UpstreamUnavailable, match=f"could not connect to upstream {origin}"
             ):
-                await opened.transport(origin).send(request)
+                await opened.transport.send(request)
 
     run(main())
 
@@ -757,7 +757,7 @@ def test_a_named_origin_and_an_ipv6_literal_are_served(run: Run) -> None:
         async with serving(answer(reply(b"by name"))) as server, pools() as opened:
             origin = f"http://localhost:{server.port}"
             request = UpstreamRequest("POST", origin + "/x", {}, b"{}", TIMEOUTS)
-            response = await opened.transport(origin).send(request)
+            response = await opened.transport.send(request)
             assert await response.read(LIMIT) == b"by name"
             assert server.seen[0].headers[b"host"] == [f"localhost:{server.port}".encode()]
         try:

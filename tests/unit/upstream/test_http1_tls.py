@@ -79,7 +79,7 @@ def test_https_sends_the_host_name_and_agrees_on_http_1_1(
             request = UpstreamRequest("POST", origin + "/v1/x", {}, b"{}", TIMEOUTS)
             try:
                 for _ in range(2):
-                    response = await pools.transport(origin).send(request)
+                    response = await pools.transport.send(request)
                     assert await response.read(1000) == b"secure"
                     response.release()
             finally:
@@ -107,7 +107,7 @@ def test_a_certificate_that_does_not_check_out_is_refused(
             request = UpstreamRequest("POST", origin + "/v1/x", {}, b"{}", TIMEOUTS)
             try:
                 with pytest.raises(UpstreamUnavailable, match="could not connect"):
-                    await pools.transport(origin).send(request)
+                    await pools.transport.send(request)
             finally:
                 await pools.close()
             assert server.seen == []

@@ -73,7 +73,7 @@ def request(origin: str, *, first_byte: float, idle: float) -> UpstreamRequest:
 
 
 async def read_stream(pools: Pools, origin: str, upstream: UpstreamRequest) -> bytes:
-    response = await pools.transport(origin).send(upstream)
+    response = await pools.transport.send(upstream)
     try:
         return b"".join([chunk async for chunk in response.chunks()])
     finally:
@@ -95,7 +95,7 @@ def test_a_pause_after_the_headers_within_idle_is_not_cut_by_the_first_byte_dead
         quick_first_byte = request(origin, first_byte=0.2, idle=PAUSE * 5)
         async with asyncio.timeout(BOUND):
             assert await read_stream(pools, origin, quick_first_byte) == b"data: late\n\n"
-            response = await pools.transport(origin).send(quick_first_byte)
+            response = await pools.transport.send(quick_first_byte)
             assert await response.read(1000) == b"data: late\n\n"
             response.release()
 
@@ -108,7 +108,7 @@ def test_the_total_deadline_ends_a_stream_that_is_never_idle() -> None:
         upstream = UpstreamRequest("POST", f"{origin}/trickle", {}, b"{}", timeouts)
         received = []
         async with asyncio.timeout(BOUND):
-            response = await pools.transport(origin).send(upstream)
+            response = await pools.transport.send(upstream)
             with pytest.raises(UpstreamTimeout, match="timed out"):
                 async for chunk in response.chunks():
                     received.append(chunk)
@@ -125,6 +125,6 @@ def test_the_total_deadline_bounds_the_wait_for_headers() -> None:
         upstream = UpstreamRequest("POST", f"{origin}/silent", {}, b"{}", timeouts)
         async with asyncio.timeout(BOUND):
             with pytest.raises(UpstreamTimeout, match="waiting for response headers"):
-                await pools.transport(origin).send(upstream)
+                await pools.transport.send(upstream)
 
     run_against_server(check)
