@@ -33,10 +33,10 @@ class DisconnectWatch:
 
     __slots__ = ("_pending", "_receive", "_task", "_watches", "began", "fired")
 
-    def __init__(self, receive: Receive, watches: "Watches", began: float) -> None:
+    def __init__(
+        self, receive: Receive, watches: "Watches", task: "asyncio.Task[Any]", began: float
+    ) -> None:
         self.fired = False
-        task = asyncio.current_task()
-        assert task is not None
         self._task = task
         self._receive = receive
         self._watches = watches
@@ -95,16 +95,29 @@ class Watches:
     ``delay``, so a watch starts between ``delay`` and twice that after its
     request began."""
 
-    __slots__ = ("_delay", "_sweep_handle", "_waiting")
+    __slots__ = ("_delay", "_loop", "_sweep_handle", "_waiting")
 
     def __init__(self, delay: float = START_AFTER) -> None:
         self._delay = delay
         self._waiting: dict[DisconnectWatch, None] = {}  # insertion order = start order
         self._sweep_handle: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def watch(self, receive: Receive) -> DisconnectWatch:
-        loop = asyncio.get_running_loop()
-        watch = DisconnectWatch(receive, self, loop.time())
+        """A watch for the calling task (which must run in an event loop)."""
+        # The worker's loop is kept: on Python 3.11 every get_running_loop() (and
+        # current_task() without a loop) makes a getpid() system call, two per request
+        # here. A task of another loop finds no current task in the kept one.
+        loop = self._loop
+        task = asyncio.current_task(loop) if loop is not None else None
+        if loop is None or task is None:
+            loop = asyncio.get_running_loop()
+            task = asyncio.current_task(loop)
+            if task is None:
+                raise RuntimeError("Watches.watch() must be called from a task")
+            if loop is not self._loop:  # the first call, or a new loop (tests)
+                self._loop, self._sweep_handle, self._waiting = loop, None, {}
+        watch = DisconnectWatch(receive, self, task, loop.time())
         self._waiting[watch] = None
         if self._sweep_handle is None:
             self._sweep_handle = loop.call_later(self._delay, self._sweep)
@@ -117,7 +130,8 @@ class Watches:
         return len(self._waiting)
 
     def _sweep(self) -> None:
-        loop = asyncio.get_running_loop()
+        loop = self._loop
+        assert loop is not None  # scheduled by watch(), which set it
         due = loop.time() - self._delay
         ready = []
         for watch in self._waiting:

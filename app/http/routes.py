@@ -94,7 +94,23 @@ def normalize_path(path: str) -> str:
     return path
 
 
+def _known_routes() -> dict[str, dict[str, RouteMatch]]:
+    """Every exact path as clients send it (hosted-gateway prefixes included), with
+    its methods: the common request is one lookup and no allocation."""
+    known: dict[str, dict[str, RouteMatch]] = {}
+    for path, (endpoint, methods) in _EXACT.items():
+        spellings = [path]
+        if path.startswith("/v1/"):
+            spellings += [prefix + path for prefix in _PREFIXES]
+        for spelling in spellings:
+            known[spelling] = {method: RouteMatch(endpoint) for method in methods}
+    return known
+
+
 def match_route(method: str, raw_path: str) -> RouteMatch:
+    known = _KNOWN.get(raw_path)
+    if known is not None and method in known:
+        return known[method]
     path = normalize_path(raw_path)
     exact = _EXACT.get(path)
     if exact is not None:
@@ -115,6 +131,9 @@ def match_route(method: str, raw_path: str) -> RouteMatch:
         model = single["model"].removeprefix("models/")
         return _allowed(RouteMatch(endpoint, model, single["version"]), method, _GET, path)
     raise NotFound(_not_found_message(raw_path, path))
+
+
+_KNOWN = _known_routes()
 
 
 def error_shape_for_path(path: str) -> ErrorShape:

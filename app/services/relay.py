@@ -174,11 +174,11 @@ class Relay:
         record = UsageRecord(
             request_id=call.request_id,
             key=call.caller.key_name,
-            protocol=call.protocol.value,
+            protocol=call.protocol,  # a StrEnum: a str, and no enum property lookup
             model=model,
             account=target.account.name,
             upstream_model=target.upstream_model,
-            upstream_protocol=upstream.value,
+            upstream_protocol=upstream,
             stream=call.stream,
             started=_now(),
         )
@@ -403,11 +403,11 @@ def _prepend_key(body: bytes, member: bytes) -> bytes:
 
 
 def _client_headers(upstream: Mapping[str, str], request_id: str) -> list[tuple[str, str]]:
-    headers = [
-        (name.lower(), value)
-        for name, value in upstream.items()
-        if name.lower() in _PASS_HEADERS or name.lower().startswith(_PASS_PREFIXES)
-    ]
+    headers = []
+    for name, value in upstream.items():
+        lowered = name.lower()
+        if lowered in _PASS_HEADERS or lowered.startswith(_PASS_PREFIXES):
+            headers.append((lowered, value))
     headers.append(("x-switchyard-request-id", request_id))
     return headers
 

@@ -37,20 +37,21 @@ def test_a_request_done_before_the_delay_never_listens() -> None:
     assert asyncio.run(scenario()) == (0, 0)
 
 
-def test_a_long_request_is_cancelled_when_its_client_leaves() -> None:
-    async def request(watches: Watches, receiver: Receiver) -> str:
-        watch = watches.watch(receiver)
-        try:
-            await asyncio.sleep(10)  # the upstream call
-        except asyncio.CancelledError:
-            if watch.absorb():
-                return "client gone"
-            raise
-        return "finished"
+async def _request(watches: Watches, receiver: Receiver) -> str:
+    watch = watches.watch(receiver)
+    try:
+        await asyncio.sleep(10)  # the upstream call
+    except asyncio.CancelledError:
+        if watch.absorb():
+            return "client gone"
+        raise
+    return "finished"
 
+
+def test_a_long_request_is_cancelled_when_its_client_leaves() -> None:
     async def scenario() -> tuple[str, int, bool]:
         watches, receiver = Watches(DELAY), Receiver()
-        task = asyncio.create_task(request(watches, receiver))
+        task = asyncio.create_task(_request(watches, receiver))
         await asyncio.sleep(DELAY * 2.5)  # past the first sweep that finds it due
         listening = receiver.calls
         receiver.disconnect()
@@ -77,3 +78,25 @@ def test_only_the_requests_past_the_delay_start_listening() -> None:
         return calls
 
     assert asyncio.run(scenario()) == (1, 0, 1)
+
+
+def test_watches_follow_their_caller_to_a_new_event_loop() -> None:
+    """Watches keeps the loop it first ran in; a caller in another loop rebinds it, and
+    watches left waiting in the old loop are dropped, not started from the new one."""
+    watches, old = Watches(DELAY), Receiver()
+
+    async def abandoned_in_first_loop() -> None:
+        watches.watch(old)  # never stopped: its loop ends with it waiting
+
+    async def second_loop() -> tuple[str, int, int]:
+        receiver = Receiver()
+        task = asyncio.create_task(_request(watches, receiver))
+        await asyncio.sleep(DELAY * 2.5)
+        listening, waiting = receiver.calls, len(watches)
+        receiver.disconnect()
+        return await asyncio.wait_for(task, 1), listening, waiting
+
+    asyncio.run(abandoned_in_first_loop())
+    assert len(watches) == 1
+    assert asyncio.run(second_loop()) == ("client gone", 1, 0)
+    assert old.calls == 0

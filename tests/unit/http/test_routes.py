@@ -74,3 +74,21 @@ def test_wrong_method_is_405_with_the_allowed_ones() -> None:
 )
 def test_error_shape_guess_for_unknown_paths(path: str, shape: ErrorShape) -> None:
     assert error_shape_for_path(path) is shape
+
+
+def test_the_precomputed_exact_routes_agree_with_the_normalising_path() -> None:
+    """Exact paths are answered from a table built at import; the same path with a
+    trailing slash goes through normalize_path and the route table: same answer."""
+    checked = 0
+    for spelling in ["/v1/messages", "/api/v1/messages", "/claude/v1/messages", "/healthz"]:
+        for method in ("POST", "GET", "HEAD"):
+            try:
+                fast = match_route(method, spelling)
+            except MethodNotAllowed as exc:
+                with pytest.raises(MethodNotAllowed) as slow:
+                    match_route(method, spelling + "/")
+                assert slow.value.allowed == exc.allowed
+                continue
+            assert fast == match_route(method, spelling + "/")
+            checked += 1
+    assert checked == 5  # POST on the three message paths, GET and HEAD on /healthz
