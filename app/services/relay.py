@@ -127,7 +127,9 @@ class Relay:
         for position, target in enumerate(order):
             final = position == len(order) - 1 or _now() >= deadline
             state = self._pool.state(target.account.name)
-            if not await _admit(state.limit, target, final):
+            if not state.limit.try_acquire() and not await _wait_for_slot(
+                state.limit, target, final
+            ):
                 continue
             name = target.account.name
             probe = self._pool.take_probe(name)
@@ -443,8 +445,7 @@ def _snippet(body: bytes) -> str:
     return body[:300].decode("utf-8", "replace")
 
 
-def _now() -> float:
-    return time.perf_counter()
+_now = time.perf_counter  # monotonic seconds, for durations and deadlines
 
 
 class FailedAttempt(Exception):
@@ -473,11 +474,9 @@ class _ReplyError(GatewayError):
 FAILOVER = RETRYABLE | {FailureClass.CREDENTIAL}
 
 
-async def _admit(limit: ConcurrencyLimit, target: Target, final: bool) -> bool:
-    """Take a slot on the account: at once, or (for the last candidate) after a bounded
-    wait; False when it is full and another account can be tried instead."""
-    if limit.try_acquire():
-        return True
+async def _wait_for_slot(limit: ConcurrencyLimit, target: Target, final: bool) -> bool:
+    """A slot on a full account, for the last candidate only, after a bounded wait;
+    False when another account can be tried instead (the caller tried at once first)."""
     config = target.account.config
     if not final or config.max_waiting == 0:
         return False

@@ -542,7 +542,7 @@ def test_a_burst_never_exceeds_any_accounts_limit_and_the_overflow_gets_429(
     served = [r for r in responses if r.status_code == 200]
     refused = [r for r in responses if r.status_code != 200]
     # Two slots on each account, plus four requests queued for the backup's slots: only the
-    # last account a request may try lets it wait (app/services/relay.py, _admit).
+    # last account a request may try lets it wait (app/services/relay.py, _wait_for_slot).
     assert len(served) == 2 + 2 + 4
     assert all(r.json()["content"][0]["text"] == DEFAULT_TEXT for r in served)
     assert {r.status_code for r in refused} == {429}
