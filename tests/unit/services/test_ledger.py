@@ -39,3 +39,16 @@ def test_background_flush_and_stop_write_everything() -> None:
 
     asyncio.run(run())
     assert b"".join(written).count(b'"event":"request"') == 2
+
+
+def test_times_are_written_in_milliseconds_to_two_decimals() -> None:
+    written: list[bytes] = []
+    ledger = Ledger(written.append)
+    record = UsageRecord("r1", "k", "openai_chat", "m", started=10.0, first_byte=10.0123449)
+    record.finished = 12.5000051  # 2,500.0051 ms: rounds up to the next hundredth
+    ledger.record(record)
+    ledger.flush()
+    line = json.loads(written[0])
+    assert line["ttfb_ms"] == 12.34
+    assert line["duration_ms"] == 2500.01
+    assert len(str(line["ts"]).partition(".")[2]) <= 3  # seconds, 3 decimals at most
