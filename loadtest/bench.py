@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtest import baseline, procstat, report, stack, wrkrun
-from loadtest.report import Point
+from loadtest.report import Point, median_points
 from loadtest.scenarios import TARGET_NAMES, TARGETS, Target
 
 HERE = Path(__file__).resolve().parent
@@ -69,6 +69,7 @@ class Settings:
     baseline_commit: str = ""
     code: dict[int, str] = field(default_factory=dict)  # workers -> app/ code the gateway ran
     base_code: dict[int, str] = field(default_factory=dict)  # the same for the baseline
+    rounds: int = 1  # every point measured this many times, interleaved; the median kept
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -84,6 +85,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", help="report file (default loadtest/RESULTS.md; quick: none)")
     parser.add_argument(
         "--baseline", metavar="REV", help="also measure the gateway of git revision REV"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure every point N times, targets interleaved, and report the median round",
     )
     parser.add_argument("--chunks", type=int, default=20, help="text chunks per stream")
     parser.add_argument(
@@ -113,6 +120,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise SystemExit(f"unknown targets {sorted(unknown)}; known: {TARGET_NAMES}")
     duration = min(args.duration or (2.0 if quick else 5.0), 60.0)
     output = Path(args.output) if args.output else (None if quick else RESULTS)
+    if not 1 <= args.rounds <= 9:
+        raise SystemExit("--rounds must be between 1 and 9")
     if args.chunk_slope and not 1 <= args.chunks < SLOPE_CHUNKS:
         raise SystemExit(f"--chunk-slope needs --chunks below {SLOPE_CHUNKS}")
     targets = [t for t in TARGETS if t.name in names]
@@ -136,6 +145,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         slope_chunks=SLOPE_CHUNKS if args.chunk_slope else 0,
         baseline=args.baseline or "",
         baseline_commit=commit,
+        rounds=args.rounds,
     )
 
 
@@ -186,18 +196,23 @@ class Bench:
         s = self.settings
         for target in s.targets:  # warm pools and caches; not recorded
             self._generate(target, "closed", 16, 1.0)
+        # With --rounds, each level's targets are measured round after round, so that
+        # drift on the machine lands on every target alike; the report keeps the median.
         for concurrency in s.concurrency:
-            for target in s.targets:
-                self.measure(workers, target, "closed", concurrency, s.duration)
+            for _ in range(s.rounds):
+                for target in s.targets:
+                    self.measure(workers, target, "closed", concurrency, s.duration)
         for rate in s.rates:
+            for _ in range(s.rounds):
+                for target in s.targets:
+                    self.measure(workers, target, "open", rate, s.duration)
+        for _ in range(s.rounds):
             for target in s.targets:
-                self.measure(workers, target, "open", rate, s.duration)
-        for target in s.targets:
-            self.measure(workers, target, "stream", s.stream_concurrency, s.stream_duration)
-            if s.slope_chunks:  # right after, so drift hardly enters the difference
-                self.set_chunks(s.slope_chunks)
                 self.measure(workers, target, "stream", s.stream_concurrency, s.stream_duration)
-                self.set_chunks(s.chunks)
+                if s.slope_chunks:  # right after, so drift hardly enters the difference
+                    self.set_chunks(s.slope_chunks)
+                    self.measure(workers, target, "stream", s.stream_concurrency, s.stream_duration)
+                    self.set_chunks(s.chunks)
 
     def set_chunks(self, chunks: int) -> None:
         """Text chunks of the fake upstream's following streams (its /__chunks endpoint)."""
@@ -307,8 +322,9 @@ def main(argv: list[str] | None = None) -> None:
     if not settings.use_wrk:
         print("wrk not found: closed loops use loadtest/gen.py (slower)", flush=True)
     env, started = environment(), time.monotonic()
-    points = run(settings)
+    measured = run(settings)
     elapsed = time.monotonic() - started
+    points = median_points(measured)
     text = render(settings, points, env, elapsed, argv) + "\n" + in_process(settings.quick)
     if settings.output is None:
         print(text)
@@ -316,7 +332,7 @@ def main(argv: list[str] | None = None) -> None:
     report.splice(settings.output, text)
     raw = HERE / "results" / "bench.json"
     raw.parent.mkdir(exist_ok=True)
-    raw.write_text(json.dumps([asdict(p) for p in points], indent=1) + "\n", encoding="utf-8")
+    raw.write_text(json.dumps([asdict(p) for p in measured], indent=1) + "\n", encoding="utf-8")
     print(f"wrote {settings.output.name} in {elapsed:.0f} s")
 
 

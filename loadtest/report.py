@@ -7,7 +7,7 @@ History of what each optimisation changed, links to other reports) is kept as wr
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,8 @@ class Point:
     upstream_cpu_s: float = 0.0
     peak_rss_kb: list[int] = field(default_factory=list)
     chunks: int = 0  # streams: text chunks per stream from the fake upstream
+    rounds: int = 1  # with --rounds N: the median of N measurements (median_points)
+    spread: tuple[float, float] | None = None  # the rounds' lowest and highest key figure
 
     @property
     def ok(self) -> int:
@@ -53,6 +55,29 @@ class Point:
     @property
     def cpu_us_per_request(self) -> float:
         return self.cpu_s / self.ok * 1e6 if self.ok else 0.0
+
+
+def key_figure(point: Point) -> float:
+    """What a point's rounds are ranked by: p50 latency for a fixed rate (every round
+    sends the same requests/s), requests/s under fixed concurrency and for streams."""
+    return float(point.result["p50_ms" if point.kind == "open" else "rps"])
+
+
+def median_points(points: Iterable[Point]) -> list[Point]:
+    """One point per (workers, kind, level, target, chunks): the median round by
+    `key_figure`, kept whole so that its figures (latency, CPU, RSS) come from one
+    measurement, with the rounds' count and range. An even count keeps the lower middle."""
+    groups: dict[tuple[int, str, float, str, int], list[Point]] = {}
+    for p in points:
+        groups.setdefault((p.workers, p.kind, p.level, p.target, p.chunks), []).append(p)
+    kept = []
+    for group in groups.values():
+        ranked = sorted(group, key=key_figure)
+        middle = ranked[(len(ranked) - 1) // 2]
+        figures = [key_figure(p) for p in ranked]
+        spread = (figures[0], figures[-1]) if len(group) > 1 else None
+        kept.append(replace(middle, rounds=len(group), spread=spread))
+    return kept
 
 
 def find_point(

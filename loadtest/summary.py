@@ -96,11 +96,6 @@ def _slope(
         and p.chunks > first.chunks
     ]
     return chunk_slope(first, twins[0]) if twins else None
-    for p in points:
-        same = (p.workers, p.target, p.kind, p.level) == (workers, target, "stream", level)
-        if same and p.chunks > first.chunks:
-            return (p.cpu_us_per_request - first.cpu_us_per_request) / (p.chunks - first.chunks)
-    return None
 
 
 def _links(directory: Path, pattern: str) -> list[str]:
@@ -156,7 +151,8 @@ def render_report(
         "",
         *[f"- `{t.name}`: {t.description}" for t in settings.targets],
         "",
-        f"Each point runs {settings.duration:g} s (streams {settings.stream_duration:g} s); "
+        f"Each point runs {settings.duration:g} s (streams {settings.stream_duration:g} s)"
+        f"{_rounds_text(settings)}; "
         "`server CPU` is utime+stime of the measured server's process tree (Granian main + "
         "workers, or the fake upstream for `direct`) per successful request (CPU seconds per "
         "1,000 requests = that figure / 1,000); `upstream busy` "
@@ -171,6 +167,16 @@ def render_report(
     lines += _links(HERE / "profiles", "*-top.md") or ["- (no profiles yet: `make profile`)"]
     lines += _result_links()
     return "\n".join(lines) + "\n"
+
+
+def _rounds_text(settings: Settings) -> str:
+    if settings.rounds == 1:
+        return ""
+    return (
+        f", {settings.rounds} times: round after round, every target once per round, and "
+        "the median round is reported whole (ranked by req/s, or by p50 at a fixed rate; "
+        "loadtest/results/bench.json holds every round)"
+    )
 
 
 def _streams_text(settings: Settings) -> str:
