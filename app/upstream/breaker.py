@@ -14,11 +14,61 @@ workers each learns on its own, at the cost of a few extra failures.
 
 All times are seconds from one monotonic clock, passed in by the caller, so
 tests drive the breaker without sleeping.
+
+The sliding window counts outcomes in ``WINDOW_BUCKETS`` time buckets rather than
+keeping one entry per request: at 9,000 requests/s a 60 s window of entries held
+half a million objects per account and worker, and every failure summed them all.
+Counts leave the window a bucket at a time (1 s for the default 60 s window).
 """
 
 from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
+
+WINDOW_BUCKETS = 60
+
+
+class OutcomeWindow:
+    """Successes and failures of the last ``seconds``, in ``WINDOW_BUCKETS`` buckets:
+    constant time per outcome and constant memory, whatever the traffic. A bucket
+    leaves as a whole once it is older than the window, so an outcome counts for
+    between ``seconds`` minus one bucket's width and ``seconds``."""
+
+    __slots__ = ("_buckets", "_width", "failures", "total")
+
+    def __init__(self, seconds: float) -> None:
+        self._width = seconds / WINDOW_BUCKETS
+        self._buckets: deque[list[int]] = deque()  # [bucket index, outcomes, failures]
+        self.total = 0
+        self.failures = 0
+
+    def add(self, now: float, *, ok: bool) -> None:
+        index = int(now // self._width)
+        self.expire(now)
+        buckets = self._buckets
+        if buckets and index <= buckets[-1][0]:  # the current bucket (or a clock hiccup)
+            bucket = buckets[-1]
+        else:
+            bucket = [index, 0, 0]
+            buckets.append(bucket)
+        bucket[1] += 1
+        self.total += 1
+        if not ok:
+            bucket[2] += 1
+            self.failures += 1
+
+    def expire(self, now: float) -> None:
+        """Drop the buckets that have left the window by ``now``."""
+        oldest = int(now // self._width) - WINDOW_BUCKETS + 1
+        buckets = self._buckets
+        while buckets and buckets[0][0] < oldest:
+            _, outcomes, failures = buckets.popleft()
+            self.total -= outcomes
+            self.failures -= failures
+
+    def clear(self) -> None:
+        self._buckets.clear()
+        self.total = self.failures = 0
 
 
 class BreakerState(StrEnum):
@@ -55,7 +105,7 @@ class CircuitBreaker:
         self._settings = settings or BreakerSettings()
         self._state = BreakerState.CLOSED
         self._consecutive = 0
-        self._window: deque[tuple[float, bool]] = deque()
+        self._window = OutcomeWindow(self._settings.window_seconds)
         self._open_until = 0.0
         self._trips = 0
         self._probes_out = 0
@@ -136,10 +186,10 @@ class CircuitBreaker:
         settings = self._settings
         if self._consecutive >= settings.consecutive_failures:
             return True
-        if len(self._window) < settings.min_window_requests:
+        window = self._window  # brought up to `now` by the _remember just before
+        if window.total < settings.min_window_requests:
             return False
-        failures = sum(1 for _, ok in self._window if not ok)
-        return failures / len(self._window) >= settings.failure_rate
+        return window.failures / window.total >= settings.failure_rate
 
     def _trip(self, now: float) -> None:
         settings = self._settings
@@ -152,11 +202,7 @@ class CircuitBreaker:
         self._move(BreakerState.OPEN, now)
 
     def _remember(self, now: float, *, ok: bool) -> None:
-        window = self._window
-        window.append((now, ok))
-        horizon = now - self._settings.window_seconds
-        while window and window[0][0] < horizon:
-            window.popleft()
+        self._window.add(now, ok=ok)
 
     def _move(self, state: BreakerState, now: float) -> None:
         if state is not self._state:

@@ -1,6 +1,12 @@
 import pytest
 
-from app.upstream.breaker import BreakerSettings, BreakerState, CircuitBreaker
+from app.upstream.breaker import (
+    WINDOW_BUCKETS,
+    BreakerSettings,
+    BreakerState,
+    CircuitBreaker,
+    OutcomeWindow,
+)
 
 SETTINGS = BreakerSettings(
     consecutive_failures=3,
@@ -128,3 +134,34 @@ def test_hold_keeps_requests_away_for_retry_after_without_counting_a_trip() -> N
     for step in range(3):
         tripped_later.record_failure(31 + step)
     assert tripped_later.recovers_in(33) == pytest.approx(5)  # first real trip: base cooldown
+
+
+def test_the_window_counts_in_buckets_and_forgets_a_bucket_at_a_time() -> None:
+    window = OutcomeWindow(60.0)  # 60 buckets of 1 s
+    window.add(0.2, ok=True)
+    window.add(0.7, ok=False)
+    window.add(30.5, ok=False)
+    assert (window.total, window.failures) == (3, 2)
+    window.expire(59.9)  # the first bucket, [0, 1), is still within 60 s
+    assert (window.total, window.failures) == (3, 2)
+    window.expire(60.0)  # now it is not: both of its outcomes leave together
+    assert (window.total, window.failures) == (1, 1)
+    window.expire(90.6)
+    assert (window.total, window.failures) == (0, 0)
+
+
+def test_the_window_holds_a_bounded_number_of_buckets_under_any_traffic() -> None:
+    window = OutcomeWindow(10.0)
+    for step in range(100_000):  # 1,000 outcomes a second for 100 s, one in ten failed
+        window.add(step / 1000, ok=step % 10 != 0)
+    assert len(window._buckets) == WINDOW_BUCKETS
+    # The last 60 buckets of 1/6 s: outcomes from 90.0 s on.
+    assert window.total == 10_000
+    assert window.failures == 1_000
+
+
+def test_a_clock_that_steps_back_counts_in_the_current_bucket() -> None:
+    window = OutcomeWindow(60.0)
+    window.add(10.5, ok=True)
+    window.add(9.2, ok=False)
+    assert (window.total, window.failures, len(window._buckets)) == (2, 1, 1)
