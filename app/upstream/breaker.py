@@ -44,7 +44,7 @@ class OutcomeWindow:
 
     def add(self, now: float, *, ok: bool) -> None:
         index = int(now // self._width)
-        self.expire(now)
+        self._drop_before(index - WINDOW_BUCKETS + 1)
         buckets = self._buckets
         if buckets and index <= buckets[-1][0]:  # the current bucket (or a clock hiccup)
             bucket = buckets[-1]
@@ -59,7 +59,9 @@ class OutcomeWindow:
 
     def expire(self, now: float) -> None:
         """Drop the buckets that have left the window by ``now``."""
-        oldest = int(now // self._width) - WINDOW_BUCKETS + 1
+        self._drop_before(int(now // self._width) - WINDOW_BUCKETS + 1)
+
+    def _drop_before(self, oldest: int) -> None:
         buckets = self._buckets
         while buckets and buckets[0][0] < oldest:
             _, outcomes, failures = buckets.popleft()
@@ -154,7 +156,7 @@ class CircuitBreaker:
         return 0.0
 
     def record_success(self, now: float) -> None:
-        self._remember(now, ok=True)
+        self._window.add(now, ok=True)
         self._consecutive = 0
         if self._state is not BreakerState.CLOSED:
             self._trips = 0
@@ -170,7 +172,7 @@ class CircuitBreaker:
         state = self.state(now)
         if state is BreakerState.OPEN:
             return
-        self._remember(now, ok=False)
+        self._window.add(now, ok=False)
         self._consecutive += 1
         if state is BreakerState.HALF_OPEN or self._should_trip(now):
             self._trip(now)
@@ -186,7 +188,7 @@ class CircuitBreaker:
         settings = self._settings
         if self._consecutive >= settings.consecutive_failures:
             return True
-        window = self._window  # brought up to `now` by the _remember just before
+        window = self._window  # brought up to `now` by the add just before
         if window.total < settings.min_window_requests:
             return False
         return window.failures / window.total >= settings.failure_rate
@@ -200,9 +202,6 @@ class CircuitBreaker:
         self._consecutive = 0
         self._window.clear()
         self._move(BreakerState.OPEN, now)
-
-    def _remember(self, now: float, *, ok: bool) -> None:
-        self._window.add(now, ok=ok)
 
     def _move(self, state: BreakerState, now: float) -> None:
         if state is not self._state:
