@@ -11,7 +11,6 @@ from functools import partial
 from typing import Any
 
 from blacksheep import Request, Response  # noqa: TID251 - the HTTP layer owns BlackSheep
-from blacksheep.contents import ASGIContent  # noqa: TID251
 from pydantic_core import SchemaValidator
 
 from app import __version__
@@ -20,11 +19,18 @@ from app.core.errors import (
     AuthenticationFailed,
     GatewayError,
     InternalError,
-    InvalidRequest,
     NotFound,
-    RequestTooLarge,
 )
 from app.http.disconnect import Watches
+from app.http.incoming import (
+    Headers,
+    credential,
+    header_map,
+    query_value,
+    read_body,
+    receiver,
+    request_path,
+)
 from app.http.respond import error_response, json_response, reply_response
 from app.http.routes import PROTOCOL, Endpoint, RouteMatch, error_shape_for_path, match_route
 from app.protocols.anthropic.schema import COUNT_TOKENS_REQUEST, MESSAGES_REQUEST
@@ -78,7 +84,7 @@ class Handlers:
         }
 
     async def dispatch(self, request: Request) -> Response:
-        path = request.url.path.decode("utf-8", "replace")
+        path = request_path(request)
         try:
             route = match_route(request.method, path)
         except GatewayError as exc:
@@ -94,11 +100,15 @@ class Handlers:
     async def relay(self, request: Request, route: RouteMatch) -> Response:
         protocol = PROTOCOL[route.endpoint]
         request_id = self._request_ids.next()
-        caller = self._authenticate(request)
-        body = await read_body(request, self._max_body)
+        headers = header_map(request)
+        caller = self.gateway.keys.authenticate(credential(request, headers))
+        receive = receiver(request)
+        body = await read_body(receive, headers.get(b"content-length"), self._max_body)
         document, envelope = parse_body(_VALIDATORS[route.endpoint], body)
-        call = _call(protocol, route, request, envelope, body, document, caller, request_id)
-        watch = self._watches.watch(_asgi_content(request).receive)
+        call = _call(
+            protocol, route, request, headers, envelope, body, document, caller, request_id
+        )
+        watch = self._watches.watch(receive)
         try:
             reply = await self.gateway.relay.handle(call)
         except asyncio.CancelledError:
@@ -125,17 +135,17 @@ class Handlers:
             return json_response(
                 catalog.gemini_list(
                     models,
-                    page_size=_query(request, "pageSize"),
-                    page_token=_query(request, "pageToken"),
+                    page_size=query_value(request, "pageSize"),
+                    page_token=query_value(request, "pageToken"),
                 )
             )
         if shape is ErrorShape.ANTHROPIC:
             return json_response(
                 catalog.anthropic_list(
                     models,
-                    limit=_query(request, "limit"),
-                    after_id=_query(request, "after_id"),
-                    before_id=_query(request, "before_id"),
+                    limit=query_value(request, "limit"),
+                    after_id=query_value(request, "after_id"),
+                    before_id=query_value(request, "before_id"),
                 )
             )
         return json_response(catalog.openai_list(models))
@@ -187,14 +197,14 @@ class Handlers:
         expected = self.gateway.config.server.admin_token_sha256
         if expected is None:
             raise NotFound("The admin endpoint is off; set server.admin_token_env to enable it.")
-        presented = credential(request) or ""
+        presented = credential(request, header_map(request)) or ""
         digest = hashlib.sha256(presented.encode()).hexdigest()
         if not presented or not hmac.compare_digest(digest, expected):
             raise AuthenticationFailed("Invalid admin token.")
         return json_response({"accounts": self.gateway.pool.snapshot()})
 
     def _authenticate(self, request: Request) -> Caller:
-        return self.gateway.keys.authenticate(credential(request))
+        return self.gateway.keys.authenticate(credential(request, header_map(request)))
 
 
 class RequestIds:
@@ -211,48 +221,11 @@ class RequestIds:
         return f"{self._prefix}{next(self._count):012x}"
 
 
-def credential(request: Request) -> str | None:
-    """The first non-empty of ``Authorization: Bearer``, ``x-api-key``,
-    ``x-goog-api-key`` and ``?key=``, whatever the route (PROTOCOLS.md 1.2)."""
-    authorization = request.get_first_header(b"authorization")
-    if authorization:
-        scheme, _, token = authorization.strip().partition(b" ")
-        if scheme.lower() == b"bearer" and token.strip():
-            return token.strip().decode("latin-1")
-    for name in (b"x-api-key", b"x-goog-api-key"):
-        value = request.get_first_header(name)
-        if value and value.strip():
-            return value.strip().decode("latin-1")
-    return _query(request, "key") or None
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.get_first_header(b"content-length")
-    if declared is not None:
-        try:
-            size = int(declared)
-        except ValueError:
-            raise InvalidRequest("Content-Length is not a number.") from None
-        if size > limit:
-            raise RequestTooLarge(f"Request body is {size} bytes; the limit is {limit} bytes.")
-        body = await request.read() or b""
-    else:
-        parts, size = [], 0
-        async for part in _asgi_content(request).stream():
-            size += len(part)
-            if size > limit:
-                raise RequestTooLarge(f"Request body is over the {limit}-byte limit.")
-            parts.append(part)
-        body = b"".join(parts)
-    if not body:
-        raise InvalidRequest("Request body is empty; send a JSON object.")
-    return body
-
-
 def _call(
     protocol: WireProtocol,
     route: RouteMatch,
     request: Request,
+    headers: Headers,
     envelope: dict[str, Any],
     body: bytes,
     document: dict[str, Any],
@@ -267,13 +240,16 @@ def _call(
         operation = Operation.COUNT_TOKENS
     options = envelope.get("stream_options") or {}
     forward = {}
+    gemini_sse = False
     if protocol is WireProtocol.ANTHROPIC:
-        version = request.get_first_header(b"anthropic-version")
+        version = headers.get(b"anthropic-version")
         if version:
             forward["anthropic-version"] = version.decode("latin-1")
         betas = [value.decode("latin-1") for value in request.get_headers(b"anthropic-beta")]
         if betas:
             forward["anthropic-beta"] = ",".join(betas)
+    elif protocol is WireProtocol.GEMINI:
+        gemini_sse = query_value(request, "alt") == "sse"
     shape = ERROR_SHAPE[protocol]
     return Call(
         protocol=protocol,
@@ -282,13 +258,13 @@ def _call(
         document=document,
         requested_model=route.model if protocol is WireProtocol.GEMINI else envelope.get("model"),
         path_model=route.model,
-        session=_session(request, envelope, caller),
+        session=_session(headers, envelope, caller),
         caller=caller,
         request_id=request_id,
         models_route=_MODELS_ROUTE[shape],
         include_usage=bool(options.get("include_usage")),
         has_stream_options="stream_options" in envelope,
-        gemini_sse=_query(request, "alt") == "sse",
+        gemini_sse=gemini_sse,
         forward_headers=forward,
     )
 
@@ -296,12 +272,12 @@ def _call(
 _SESSION_HEADERS = (b"x-claude-code-session-id", b"session_id", b"conversation_id", b"x-session-id")
 
 
-def _session(request: Request, envelope: dict[str, Any], caller: Caller) -> str | None:
+def _session(headers: Headers, envelope: dict[str, Any], caller: Caller) -> str | None:
     """The conversation a request belongs to: Claude Code's and Codex's session
     headers, else ``prompt_cache_key``, Anthropic ``metadata.user_id`` or OpenAI
     ``user``. Scoped to the caller's key, so two tenants never share a binding."""
     for name in _SESSION_HEADERS:
-        value = request.get_first_header(name)
+        value = headers.get(name)
         if value:
             return f"{caller.key_name}:{value.decode('latin-1')}"
     metadata = envelope.get("metadata") or {}
@@ -320,25 +296,14 @@ def _shape(request: Request, route: RouteMatch) -> ErrorShape:
 
 def models_shape(request: Request) -> ErrorShape:
     """Which family asked ``GET /v1/models`` (PROTOCOLS.md 1.4, plus Gemini's own headers)."""
-    if request.get_first_header(b"anthropic-version"):
+    headers = header_map(request)
+    if headers.get(b"anthropic-version"):
         return ErrorShape.ANTHROPIC
-    if (request.get_first_header(b"user-agent") or b"").startswith(b"claude-cli"):
+    if headers.get(b"user-agent", b"").startswith(b"claude-cli"):
         return ErrorShape.ANTHROPIC
-    has_bearer = request.get_first_header(b"authorization") is not None
-    if request.get_first_header(b"x-api-key") and not has_bearer:
+    has_bearer = b"authorization" in headers
+    if headers.get(b"x-api-key") and not has_bearer:
         return ErrorShape.ANTHROPIC
-    if request.get_first_header(b"x-goog-api-key") or (_query(request, "key") and not has_bearer):
+    if headers.get(b"x-goog-api-key") or (query_value(request, "key") and not has_bearer):
         return ErrorShape.GEMINI
     return ErrorShape.OPENAI
-
-
-def _asgi_content(request: Request) -> ASGIContent:
-    content = request.content
-    if not isinstance(content, ASGIContent):
-        raise InvalidRequest("Request body is missing; send a JSON object.")
-    return content
-
-
-def _query(request: Request, name: str) -> str | None:
-    values = request.query.get(name)
-    return values[0] if values else None
