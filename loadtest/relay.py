@@ -4,7 +4,8 @@
                              [--client gateway|aiohttp]
 
 Granian (ASGI, uvloop) + BlackSheep + the gateway's upstream client (app.upstream.transport's
-`Pools`, the one the product uses), and nothing else: no auth, validation, routing, accounting
+`Pools`, the one the product uses) and its request-body reader (app.http.incoming, one
+`receive()` for a complete body), and nothing else: no auth, validation, routing, accounting
 or logging. Any POST path is forwarded to the same path upstream; SSE replies are streamed
 through, the rest relayed as one body. The benchmark runs it side by side with the gateway, so
 the gap between them is the cost of the gateway's features. `--client aiohttp` relays over
@@ -24,6 +25,7 @@ from blacksheep.contents import StreamedContent
 from blacksheep.server.routing import Router
 
 from app.config.model import Timeouts
+from app.http.incoming import Headers, header_map, read_body, receiver, request_path
 from app.upstream.transport import Pools, UpstreamRequest
 
 UPSTREAM_ENV = "LOADTEST_RELAY_UPSTREAM"
@@ -32,10 +34,10 @@ _FORWARDED = ("content-type", "authorization", "x-api-key", "anthropic-version")
 _TIMEOUTS = Timeouts(connect=5, first_byte=30, idle=30, total=120)
 
 
-def _forwarded(request: Request) -> dict[str, str]:
+def _forwarded(received: Headers) -> dict[str, str]:
     headers = {}
     for name in _FORWARDED:
-        value = request.get_first_header(name.encode())
+        value = received.get(name.encode())
         if value is not None:
             headers[name] = value.decode()
     return headers
@@ -51,9 +53,10 @@ def create_app(upstream: str) -> Application:
         await pools.close()
 
     async def relay(request: Request) -> Response:
-        body = await request.read() or b""
-        url = upstream + request.url.path.decode()
-        sent = UpstreamRequest("POST", url, _forwarded(request), body, _TIMEOUTS)
+        received = header_map(request)
+        body = await read_body(receiver(request), received.get(b"content-length"), 1 << 30)
+        url = upstream + request_path(request)
+        sent = UpstreamRequest("POST", url, _forwarded(received), body, _TIMEOUTS)
         upstream_response = await transport.send(sent)
         content_type = upstream_response.headers.get("content-type", "application/json").encode()
         if not content_type.startswith(b"text/event-stream"):
@@ -94,9 +97,10 @@ def create_aiohttp_app(upstream: str) -> Application:
 
     async def relay(request: Request) -> Response:
         assert session is not None
-        headers = _forwarded(request)
-        body = await request.read()
-        path = request.url.path.decode()
+        received = header_map(request)
+        headers = _forwarded(received)
+        body = await read_body(receiver(request), received.get(b"content-length"), 1 << 30)
+        path = request_path(request)
         upstream_response = await session.post(upstream + path, data=body, headers=headers)
         content_type = upstream_response.headers.get("content-type", "application/json").encode()
         if not content_type.startswith(b"text/event-stream"):
