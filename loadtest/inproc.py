@@ -110,6 +110,10 @@ class StubResponse:
     def __init__(self, content_type: str, body: bytes, segments: list[bytes]) -> None:
         self.status = 200
         self.headers = {"content-type": content_type, "x-request-id": "req_stub"}
+        self.raw_headers = [
+            (b"content-type", content_type.encode()),
+            (b"x-request-id", b"req_stub"),
+        ]
         self._body = body
         self._segments = segments
 

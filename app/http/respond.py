@@ -51,10 +51,10 @@ def reply_response(
     content_type = _JSON
     headers: list[tuple[bytes, bytes]] = []
     for name, value in reply.headers:
-        if name == "content-type":
-            content_type = value.encode()
+        if name == b"content-type":
+            content_type = value
         else:
-            headers.append((name.encode(), value.encode()))
+            headers.append((name, value))
     if stream is None:
         return Response(reply.status, headers, Content(content_type, reply.body))
     return Response(reply.status, headers + _STREAM_HEADERS, StreamedContent(content_type, stream))

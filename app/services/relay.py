@@ -10,7 +10,7 @@ reached an upstream is written whatever happens after.
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,16 +50,17 @@ log = logging.getLogger("switchyard.relay")
 # ids for support tickets, and providers' rate-limit reports.
 _PASS_HEADERS = frozenset(
     {
-        "content-type",
-        "retry-after",
-        "retry-after-ms",
-        "x-should-retry",
-        "request-id",
-        "x-request-id",
-        "openai-processing-ms",
+        b"content-type",
+        b"retry-after",
+        b"retry-after-ms",
+        b"x-should-retry",
+        b"request-id",
+        b"x-request-id",
+        b"openai-processing-ms",
     }
 )
-_PASS_PREFIXES = ("anthropic-ratelimit-", "x-ratelimit-")
+_PASS_PREFIXES = (b"anthropic-ratelimit-", b"x-ratelimit-")
+_REQUEST_ID = b"x-switchyard-request-id"
 
 
 @dataclass(slots=True)
@@ -90,7 +91,7 @@ class Call:
 @dataclass(slots=True)
 class Reply:
     status: int
-    headers: list[tuple[str, str]]
+    headers: list[tuple[bytes, bytes]]  # lower-case names, as they go to the client
     body: bytes = b""
     stream: AsyncIterator[bytes] | None = None
     # Set when a 200 carries the upstream's failure (an in-band error as the first
@@ -161,7 +162,7 @@ class Relay:
         if failure is None:
             self._pool.succeeded(name)
         else:
-            retry_after = retry_after_seconds(dict(reply.headers))
+            retry_after = retry_after_seconds(_text(reply.headers))
             self._pool.failed(name, failure, retry_after, probe=probe)
         if reply.stream is None:
             limit.release()
@@ -207,7 +208,7 @@ class Relay:
         if not final and reply.stream is None:
             status_failure = classify_status(reply.status, reply.body)
             if status_failure is not None and status_failure in FAILOVER:
-                retry_after = retry_after_seconds(dict(reply.headers))
+                retry_after = retry_after_seconds(_text(reply.headers))
                 raise FailedAttempt(status_failure, retry_after, reply)
         return reply
 
@@ -234,9 +235,9 @@ class Relay:
                 final=final,
             )
         headers = [
-            ("content-type", result.content_type),
+            (b"content-type", result.content_type.encode()),
             *result.headers,
-            ("x-switchyard-request-id", call.request_id),
+            (_REQUEST_ID, call.request_id.encode()),
         ]
         return Reply(result.status, headers, body=result.body, stream=result.stream)
 
@@ -250,7 +251,7 @@ class Relay:
             raise
         record.first_byte = _now()
         record.status = response.status
-        headers = _client_headers(response.headers, call.request_id)
+        headers = _client_headers(response.raw_headers, call.request_id)
         if call.stream and response.status < 300:
             tap = stream_tap(
                 call.protocol, hide_usage_chunk=not call.include_usage, gemini_sse=call.gemini_sse
@@ -404,14 +405,22 @@ def _prepend_key(body: bytes, member: bytes) -> bytes:
     return body[:brace] + member + b"," + body[brace:]
 
 
-def _client_headers(upstream: Mapping[str, str], request_id: str) -> list[tuple[str, str]]:
+def _client_headers(
+    upstream: Sequence[tuple[bytes, bytes]], request_id: str
+) -> list[tuple[bytes, bytes]]:
+    """The upstream's headers worth passing on, as bytes: nothing decoded or re-encoded."""
     headers = []
-    for name, value in upstream.items():
+    for name, value in upstream:
         lowered = name.lower()
         if lowered in _PASS_HEADERS or lowered.startswith(_PASS_PREFIXES):
             headers.append((lowered, value))
-    headers.append(("x-switchyard-request-id", request_id))
+    headers.append((_REQUEST_ID, request_id.encode()))
     return headers
+
+
+def _text(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Headers as text, for reading retry hints off an error reply."""
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in headers}
 
 
 def _safe_usage(protocol: WireProtocol, body: bytes) -> Usage | None:

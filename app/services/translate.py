@@ -58,7 +58,7 @@ class Translated:
     content_type: str
     body: bytes = b""
     stream: AsyncIterator[bytes] | None = None
-    headers: list[tuple[str, str]] = field(default_factory=list)
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +163,7 @@ class Translator:
             200,
             "application/json",
             json.dumps(reply),
-            headers=[("x-switchyard-token-count", source)],
+            headers=[(b"x-switchyard-token-count", source.encode())],
         )
 
     async def _count_upstream(

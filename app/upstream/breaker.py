@@ -44,11 +44,12 @@ class OutcomeWindow:
 
     def add(self, now: float, *, ok: bool) -> None:
         index = int(now // self._width)
-        self._drop_before(index - WINDOW_BUCKETS + 1)
         buckets = self._buckets
         if buckets and index <= buckets[-1][0]:  # the current bucket (or a clock hiccup)
+            # Nothing to expire: that ran when this bucket was opened, at this index.
             bucket = buckets[-1]
         else:
+            self._drop_before(index - WINDOW_BUCKETS + 1)
             bucket = [index, 0, 0]
             buckets.append(bucket)
         bucket[1] += 1

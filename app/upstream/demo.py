@@ -76,6 +76,7 @@ class DemoResponse:
     def __init__(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
         self.status = status
         self.headers = headers
+        self.raw_headers = _raw(headers)
         self._body = body
 
     async def read(self, limit: int) -> bytes:
@@ -105,6 +106,7 @@ class DemoStream:
         self._encoder = encoder
         self._delay = chunk_delay
         self.headers = headers
+        self.raw_headers = _raw(headers)
 
     async def read(self, limit: int) -> bytes:
         return b"".join([chunk async for chunk in self.chunks()])
@@ -217,3 +219,7 @@ _ENCODE: dict[WireProtocol, Any] = {
     WireProtocol.OPENAI_RESPONSES: responses_response,
     WireProtocol.ANTHROPIC: lambda reply, body: anthropic_response(reply),
 }
+
+
+def _raw(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(name.encode(), value.encode()) for name, value in headers.items()]

@@ -198,6 +198,11 @@ class Response:
         return self._headers
 
     @property
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """Every header line as received: what a relay passes on without decoding."""
+        return self._raw
+
+    @property
     def stale(self) -> bool:
         """The connection was closed before any byte of the response came back."""
         return self._failure == _CLOSED and not self._received

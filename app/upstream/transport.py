@@ -11,7 +11,7 @@ that imports aiohttp.
 import asyncio
 import socket
 import ssl
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
@@ -40,6 +40,11 @@ class UpstreamResponse(Protocol):
 
     @property
     def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def raw_headers(self) -> Sequence[tuple[bytes, bytes]]:
+        """Every header line as received (names in the upstream's own case)."""
+        ...
 
     async def read(self, limit: int) -> bytes: ...
 

@@ -38,7 +38,9 @@ def usage_to_dict(usage: Usage) -> dict[str, Any]:
 
 
 def read_body_usage(body: bytes) -> Usage | None:
-    usage = json.loads(body).get("usage")
+    found, usage = json.tail_member(body, "usage")
+    if not found:
+        usage = json.loads(body).get("usage")
     return usage_from_dict(usage) if isinstance(usage, dict) else None
 
 

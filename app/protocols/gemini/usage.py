@@ -41,10 +41,12 @@ def usage_to_dict(usage: Usage) -> dict[str, Any]:
 
 
 def read_body_usage(body: bytes) -> Usage | None:
-    document = json.loads(body)
-    if isinstance(document, list):  # a whole streamed array read at once
-        document = document[-1] if document else {}
-    usage = document.get("usageMetadata")
+    found, usage = json.tail_member(body, "usageMetadata")
+    if not found:
+        document = json.loads(body)
+        if isinstance(document, list):  # a whole streamed array read at once
+            document = document[-1] if document else {}
+        usage = document.get("usageMetadata")
     return usage_from_dict(usage) if isinstance(usage, dict) else None
 
 

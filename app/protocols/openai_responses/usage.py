@@ -47,9 +47,11 @@ def usage_to_dict(usage: Usage) -> dict[str, Any]:
 
 
 def read_body_usage(body: bytes) -> Usage | None:
-    document = json.loads(body)
-    response = document.get("response", document)  # a stream event or a Response object
-    usage = response.get("usage") if isinstance(response, dict) else None
+    found, usage = json.tail_member(body, "usage")
+    if not found:
+        document = json.loads(body)
+        response = document.get("response", document)  # a stream event or a Response object
+        usage = response.get("usage") if isinstance(response, dict) else None
     return usage_from_dict(usage) if isinstance(usage, dict) else None
 
 
