@@ -4,7 +4,7 @@ Credentials are arguments of the call, not state of a protocol adaptor: the
 relay asks an ``Account`` for the URL and headers of one request.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from app.canonical.protocol import WireProtocol
@@ -26,14 +26,13 @@ class Account:
     transport: Transport
     timeouts: Timeouts
     auth_headers: dict[str, str]
+    # Copied from the config once: read several times per request.
+    name: str = field(init=False)
+    protocols: frozenset[WireProtocol] = field(init=False)
 
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-    @property
-    def protocols(self) -> frozenset[WireProtocol]:
-        return self.config.protocols
+    def __post_init__(self) -> None:
+        self.name = self.config.name
+        self.protocols = self.config.protocols
 
     @property
     def origin(self) -> str:

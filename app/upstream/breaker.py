@@ -135,6 +135,8 @@ class CircuitBreaker:
         """Count a request as one of the half-open breaker's probes, if a slot is free
         (False, and nothing taken, otherwise). A probe taken ends in ``record_success``,
         ``record_failure`` or ``release_probe``."""
+        if self._state is BreakerState.CLOSED:  # the common case; time cannot change it
+            return False
         return self.state(now) is BreakerState.HALF_OPEN and self.allow(now)
 
     def release_probe(self) -> None:
