@@ -30,14 +30,17 @@ from app.upstream.transport import Pools, UpstreamRequest
 
 UPSTREAM_ENV = "LOADTEST_RELAY_UPSTREAM"
 CLIENT_ENV = "LOADTEST_RELAY_CLIENT"
-_FORWARDED = ("content-type", "authorization", "x-api-key", "anthropic-version")
+_FORWARDED = [
+    (name.encode(), name)
+    for name in ("content-type", "authorization", "x-api-key", "anthropic-version")
+]
 _TIMEOUTS = Timeouts(connect=5, first_byte=30, idle=30, total=120)
 
 
 def _forwarded(received: Headers) -> dict[str, str]:
     headers = {}
-    for name in _FORWARDED:
-        value = received.get(name.encode())
+    for raw, name in _FORWARDED:
+        value = received.get(raw)
         if value is not None:
             headers[name] = value.decode()
     return headers

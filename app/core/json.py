@@ -20,6 +20,7 @@ def dumps_pretty(value: Any) -> bytes:
 
 
 _BACKSLASH = ord("\\")
+_QUOTED: dict[str, bytes] = {}  # "name" -> b'"name"', made once per member name
 
 
 def tail_member(document: bytes, name: str) -> tuple[bool, Any]:
@@ -32,7 +33,9 @@ def tail_member(document: bytes, name: str) -> tuple[bool, Any]:
     so ``{`` before it is an object again; from a nested member, or from ``"name"`` as a
     string value, the braces do not balance and orjson refuses it. Inside a string a
     quote is escaped, so a match preceded by a backslash is never taken."""
-    quoted = f'"{name}"'.encode()
+    quoted = _QUOTED.get(name)
+    if quoted is None:
+        quoted = _QUOTED[name] = f'"{name}"'.encode()
     at = document.rfind(quoted)
     if at <= 0 or document[at - 1] == _BACKSLASH:
         return False, None

@@ -55,9 +55,7 @@ async def read_body(receive: Receive, declared: bytes | None, limit: int) -> byt
     if more and (expected is None or len(body) < expected):
         body = await _rest(receive, body, expected, limit)
     elif expected is not None and len(body) != expected:
-        raise InvalidRequest(
-            f"Request body is {len(body)} bytes; its Content-Length says {expected}."
-        )
+        raise _wrong_length(len(body), expected)
     if not body:
         raise InvalidRequest("Request body is empty; send a JSON object.")
     return body
@@ -93,8 +91,12 @@ async def _rest(receive: Receive, first: bytes, expected: int | None, limit: int
             break
     body = b"".join(parts)
     if expected is not None and size != expected:
-        raise InvalidRequest(f"Request body is {size} bytes; its Content-Length says {expected}.")
+        raise _wrong_length(size, expected)
     return body
+
+
+def _wrong_length(size: int, expected: int) -> InvalidRequest:
+    return InvalidRequest(f"Request body is {size} bytes; its Content-Length says {expected}.")
 
 
 def _body_of(message: dict[str, Any]) -> bytes:
